@@ -1,0 +1,204 @@
+"""Cross-checks between the calendar and the budget (SPEC §1): each problem a Finding with its cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from .model import (
+    Budget,
+    Calendar,
+    CostLine,
+    Finding,
+    Level,
+    Location,
+    Subject,
+    subject_key,
+)
+
+
+def cross_check(calendar: Calendar, budget: Budget, budget_file: str) -> list[Finding]:
+    return list(_checks(calendar, budget, budget_file))
+
+
+def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, ...]:
+    """Who takes part in a subject on a day: the calendar's participants, less joiners not yet joined."""
+    key = subject_key(subject.name)
+    later = {j.code for j in budget.joins if subject_key(j.subject) == key and j.date > day}
+    return tuple(code for code in subject.participants if code not in later)
+
+
+def _error(location: Location, message: str, fix: str = "") -> Finding:
+    return Finding(Level.ERROR, location, message, fix)
+
+
+def _warning(location: Location, message: str, fix: str = "") -> Finding:
+    return Finding(Level.WARNING, location, message, fix)
+
+
+def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Finding]:
+    settings = budget.settings
+    year = settings.year
+    known = {m.code for m in calendar.municipalities}
+    populations = {p.code: p for p in budget.populations}
+    subjects = {subject_key(s.name): s for s in calendar.subjects}
+    money_subjects = {subject_key(c.subject) for c in budget.cost_lines} | {
+        subject_key(j.subject) for j in budget.joins
+    }
+
+    # Unknown participant codes: visible always, an error only where money depends on them.
+    for subject in calendar.subjects:
+        for code in subject.participants:
+            if code in known:
+                continue
+            where = subject.source.at("participants")
+            if subject_key(subject.name) in money_subjects:
+                yield _error(
+                    where,
+                    f"onbekende gemeentecode '{code}' bij '{subject.name}', waarvoor kosten "
+                    "of toetredingen zijn ingevuld",
+                    "Voeg de code toe aan het werkblad Gemeenten of verbeter de code.",
+                )
+            else:
+                yield _warning(
+                    where,
+                    f"onbekende gemeentecode '{code}' bij '{subject.name}'",
+                    "Voeg de code toe aan het werkblad Gemeenten of verbeter de code; "
+                    "zolang er geen kosten aan hangen telt deze gemeente niet mee.",
+                )
+
+    if settings.lead and settings.lead not in known and settings.lead not in populations:
+        yield _error(
+            settings.at("lead"),
+            f"penvoerder '{settings.lead}' is geen bekende gemeentecode",
+            "Vul de code in van de gemeente die de kosten betaalt, bijvoorbeeld ZM.",
+        )
+
+    # Inwoners: the agreement's peildatum, known codes, a network to share the budget.
+    if year:
+        expected = date(year - 1, 1, 1)
+        for population in budget.populations:
+            if population.reference_date != expected:
+                yield _error(
+                    population.source.at("reference_date"),
+                    f"peildatum {_d(population.reference_date)} is niet 1 januari van het jaar "
+                    f"vóór {year}",
+                    f"Gebruik de CBS-cijfers per {_d(expected)} (afspraak samenwerkingsovereenkomst).",
+                )
+    for population in budget.populations:
+        if known and population.code not in known:
+            yield _warning(
+                population.source.at("code"),
+                f"code '{population.code}' staat niet in het werkblad Gemeenten van de kalender",
+                "Voeg de gemeente toe aan de kalender of verbeter de code.",
+            )
+    if budget.populations and not any(p.network for p in budget.populations):
+        yield _error(
+            Location(budget_file, "Inwoners", "kolom Netwerk"),
+            "geen enkele gemeente heeft Netwerk = ja, dus niemand betaalt de netwerkbegroting",
+            "Zet 'ja' bij de gemeenten die dit jaar meebetalen.",
+        )
+    for municipality in calendar.municipalities:
+        if municipality.core and municipality.code not in populations and populations:
+            yield _error(
+                municipality.source.at("code"),
+                f"kerngemeente {municipality.code} heeft geen rij in het werkblad Inwoners",
+                "Voeg het CBS-inwonertal toe aan het werkblad Inwoners.",
+            )
+    partial = [p for p in budget.posts if p.realised is not None]
+    if partial and len(partial) < len(budget.posts):
+        yield _warning(
+            partial[0].source.at("realised"),
+            "niet elke post heeft een gerealiseerd bedrag, dus wordt met de begrote bedragen "
+            "afgerekend",
+            "Vul bij elke post het gerealiseerde bedrag in om op werkelijke kosten af te rekenen.",
+        )
+
+    # Project costs: a real subject, in the year, every participant with a population.
+    for line in budget.cost_lines:
+        subject = subjects.get(subject_key(line.subject))
+        if subject is None:
+            yield _unknown_subject(line.source.at("subject"), line.subject)
+            continue
+        if year and line.date.year != year:
+            yield _error(
+                line.source.at("date"),
+                f"datum {_d(line.date)} valt niet in begrotingsjaar {year}",
+                "Boek de kosten in de begroting van het jaar van de datum, of verbeter de datum.",
+            )
+        yield from _participants_known(line, subject, budget, populations, known)
+
+    for join in budget.joins:
+        subject = subjects.get(subject_key(join.subject))
+        if subject is None:
+            yield _unknown_subject(join.source.at("subject"), join.subject)
+            continue
+        if join.code not in subject.participants:
+            yield _error(
+                join.source.at("code"),
+                f"{join.code} staat in de kalender niet bij de deelnemers van '{subject.name}'",
+                "Voeg de code toe bij 'Deelnemende gemeenten' in de kalender, of verbeter de code.",
+            )
+        elif join.code not in populations:
+            yield _error(
+                join.source.at("code"),
+                f"{join.code} treedt toe maar heeft geen inwonertal",
+                "Voeg de gemeente toe aan het werkblad Inwoners.",
+            )
+        if year and join.date.year != year:
+            yield _error(
+                join.source.at("date"),
+                f"datum {_d(join.date)} valt niet in begrotingsjaar {year}",
+                "Verbeter de datum van toetreding.",
+            )
+    seen: dict[tuple[str, str], int] = {}
+    for join in budget.joins:
+        pair = (subject_key(join.subject), join.code)
+        if pair in seen:
+            yield _error(
+                join.source.at("code"),
+                f"toetreding van {join.code} staat dubbel (ook in rij {seen[pair]})",
+                "Laat één rij per gemeente en onderwerp staan.",
+            )
+        seen.setdefault(pair, join.source.row)
+
+    for contact in budget.contacts:
+        if known and contact.code not in known and contact.code not in populations:
+            yield _warning(
+                contact.source.at("code"),
+                f"code '{contact.code}' is geen bekende gemeente",
+                "Verbeter de code of verwijder de rij.",
+            )
+
+
+def _participants_known(
+    line: CostLine, subject: Subject, budget: Budget, populations: dict, known: set[str]
+) -> Iterator[Finding]:
+    participants = participants_on(subject, line.date, budget)
+    if not participants:
+        yield _error(
+            line.source.at("subject"),
+            f"'{subject.name}' heeft op {_d(line.date)} geen deelnemende gemeenten",
+            "Vul de deelnemende gemeenten in de kalender in.",
+        )
+        return
+    for code in participants:
+        if code in known and code not in populations:
+            yield _error(
+                line.source.at("subject"),
+                f"deelnemer {code} van '{subject.name}' heeft geen inwonertal",
+                "Voeg de gemeente toe aan het werkblad Inwoners.",
+            )
+
+
+def _unknown_subject(location: Location, name: str) -> Finding:
+    return _error(
+        location,
+        f"onderwerp '{name}' staat niet in de aanbestedingskalender",
+        "Gebruik precies de naam uit de kalender (kolom Onderwerp).",
+    )
+
+
+def _d(day: date) -> str:
+    return f"{day.day}-{day.month}-{day.year}"
+

@@ -1,0 +1,215 @@
+"""The domain model: immutable records read from the drop folder, and the findings about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+
+# Category numbers of the calendar and their Dutch names as the jaarplan writes them.
+CATEGORIES: dict[int, str] = {
+    1: "Contractmanagement, evaluaties/verlengingen (eerder regionaal aanbesteed)",
+    2: "Contractmanagement, aflopende contracten (eerder regionaal aanbesteed)",
+    3: "Verkenning (nog niet eerder regionaal aanbesteed)",
+    4: "Breed uitzoeken",
+}
+
+
+class Level(Enum):
+    ERROR = "FOUT"
+    WARNING = "WAARSCHUWING"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a finding points: file › sheet › cell. Sheet and cell may be empty for whole files."""
+
+    file: str
+    sheet: str = ""
+    cell: str = ""
+
+    def __str__(self) -> str:
+        return " › ".join(part for part in (self.file, self.sheet, self.cell) if part)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the coordinator must know: what is wrong, where, and what to do about it."""
+
+    level: Level
+    location: Location
+    message: str
+    fix: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.level is Level.ERROR
+
+    def text(self) -> str:
+        """The finding as one Dutch line: `FOUT  file › sheet › cell: message. Fix.`"""
+        tail = f". {self.fix}" if self.fix else "."
+        return f"{self.level.value}  {self.location}: {self.message}{tail}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The row a record came from, to point back at a cell: `source.at("Bedrag")` -> Location."""
+
+    file: str
+    sheet: str
+    row: int  # 1-based, as Excel shows it
+    columns: tuple[tuple[str, str], ...] = ()  # (field, column letter)
+
+    def at(self, field_name: str = "") -> Location:
+        letters = dict(self.columns)
+        letter = letters.get(field_name, "")
+        cell = f"{letter}{self.row}" if letter else f"rij {self.row}"
+        return Location(self.file, self.sheet, cell)
+
+
+def _no_source() -> Source:
+    return Source("", "", 0)
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str
+    name: str
+    core: bool  # Rol = kern (the four founders); else extra
+    cbs_code: str = ""
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A tender on the calendar (Onderwerp)."""
+
+    category: int
+    name: str
+    inventory_year: str  # "2024", "2023/2024", "Nader te bepalen" or ""
+    participants: tuple[str, ...]
+    joint_year: str = ""
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    municipalities: tuple[Municipality, ...]
+    subjects: tuple[Subject, ...]
+
+    def municipality(self, code: str) -> Municipality | None:
+        return next((m for m in self.municipalities if m.code == code), None)
+
+    def subject(self, name: str) -> Subject | None:
+        key = subject_key(name)
+        return next((s for s in self.subjects if subject_key(s.name) == key), None)
+
+
+def subject_key(name: str) -> str:
+    """How subjects are matched across workbooks: case- and whitespace-insensitive."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str = ""
+    address: str = ""
+    iban: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    year: int
+    lead: str = ""  # Penvoerder: the municipality that pays the costs and sends the invoices
+    method: str = "procent"  # or "exact"
+    rounding: str = "euro"  # or "cent"
+    invoice_prefix: str = "IK"
+    payment_days: int = 30
+    sender: Sender = Sender()
+    cells: tuple[tuple[str, Location], ...] = field(default=(), compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where a setting was read (the Waarde cell), for findings about it."""
+        return dict(self.cells).get(key, Location(""))
+
+
+@dataclass(frozen=True)
+class BudgetPost:
+    name: str
+    budgeted: Decimal
+    realised: Decimal | None = None
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Population:
+    code: str
+    name: str
+    inhabitants: int
+    reference_date: date
+    network: bool  # shares the network budget this year
+    source_note: str = ""  # the Bron column
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """A project cost (Projectkosten): split among the subject's participants on its date."""
+
+    reference: str  # Kenmerk
+    subject: str
+    description: str
+    date: date
+    amount: Decimal
+    split: str = "inwoners"  # or "gelijk"
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Join:
+    """A municipality that joined a tender on a date (Toetredingen)."""
+
+    subject: str
+    code: str
+    date: date
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Contact:
+    code: str
+    name: str
+    emails: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    source: Source = field(default_factory=_no_source, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Budget:
+    settings: Settings
+    posts: tuple[BudgetPost, ...]
+    populations: tuple[Population, ...]
+    cost_lines: tuple[CostLine, ...] = ()
+    joins: tuple[Join, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+
+    @property
+    def total_budgeted(self) -> Decimal:
+        return sum((p.budgeted for p in self.posts), Decimal(0))
+
+    def population(self, code: str) -> Population | None:
+        return next((p for p in self.populations if p.code == code), None)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read from one drop folder."""
+
+    folder: Path
+    calendar_path: Path
+    budget_path: Path
+    calendar: Calendar
+    budget: Budget

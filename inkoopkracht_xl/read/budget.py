@@ -1,0 +1,273 @@
+"""Reads the budget workbook: Instellingen, Begroting, Inwoners, Projectkosten, Toetredingen, Contacten."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+from ..layout import (
+    BEGROTING,
+    CONTACTEN,
+    INSTELLINGEN,
+    INWONERS,
+    PROJECTKOSTEN,
+    SETTINGS_KEYS,
+    TOETREDINGEN,
+)
+from ..model import (
+    Budget,
+    BudgetPost,
+    Contact,
+    CostLine,
+    Join,
+    Location,
+    Population,
+    Sender,
+    Settings,
+)
+from . import values
+from .table import Reader, normalise_header
+
+_PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
+# Loose on purpose: the mail module validates strictly; here we catch typing slips.
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}")
+
+
+def read_budget(reader: Reader) -> Budget:
+    return Budget(
+        settings=_settings(reader),
+        posts=_posts(reader),
+        populations=_populations(reader),
+        cost_lines=_cost_lines(reader),
+        joins=_joins(reader),
+        contacts=_contacts(reader),
+    )
+
+
+def _year(value: object) -> int:
+    year = values.whole_number(value)
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"{year} is geen begrotingsjaar")
+    return year
+
+
+def _prefix(value: object) -> str:
+    prefix = values.text(value)
+    if not _PREFIX.fullmatch(prefix):
+        raise ValueError(
+            f"'{prefix}' is geen geldige factuurprefix (alleen letters en cijfers, max. 10)"
+        )
+    return prefix.upper()
+
+
+def _days(value: object) -> int:
+    days = values.whole_number(value)
+    if not 0 <= days <= 365:
+        raise ValueError(f"{days} dagen is geen redelijke betaaltermijn")
+    return days
+
+
+_SETTING_PARSERS: dict[str, Callable[[object], object]] = {
+    "year": _year,
+    "lead": values.code,
+    "method": lambda v: values.choice(v, ("procent", "exact"), "procent"),
+    "rounding": lambda v: values.choice(v, ("euro", "cent"), "euro"),
+    "invoice_prefix": _prefix,
+    "payment_days": _days,
+}
+
+
+def _settings(reader: Reader) -> Settings:
+    table = reader.table(INSTELLINGEN)
+    names = {normalise_header(dutch): key for key, dutch, *_ in SETTINGS_KEYS}
+    parsed: dict[str, object] = {}
+    cells: dict[str, Location] = {}
+    empty: set[str] = set()
+    sheet_location = Location(reader.book.name, INSTELLINGEN.name)
+    for row in table.rows if table else ():
+        key = names.get(normalise_header(row["key"]))
+        if key is None:
+            reader.warn(
+                row.source.at("key"),
+                f"onbekende instelling '{values.text(row['key'])}' wordt genegeerd",
+                "Gebruik een van: " + ", ".join(dutch for _, dutch, *_ in SETTINGS_KEYS) + ".",
+            )
+            continue
+        if key in cells:
+            reader.error(row.source.at("key"), "deze instelling staat dubbel", "Laat er één staan.")
+            continue
+        cells[key] = row.source.at("value")
+        if values.is_empty(row["value"]):
+            empty.add(key)
+            continue
+        value = reader.field(row, "value", _SETTING_PARSERS.get(key, values.text))
+        if value is not None:
+            parsed[key] = value
+    if table is not None and "year" not in cells:
+        reader.error(
+            sheet_location,
+            "de instelling 'Jaar' ontbreekt",
+            "Voeg een rij 'Jaar' toe met het begrotingsjaar.",
+        )
+    elif "year" in empty:
+        reader.error(
+            cells["year"], "'Jaar' is leeg", "Vul het begrotingsjaar in, bijvoorbeeld 2024."
+        )
+    return Settings(
+        year=int(parsed.get("year", 0)),
+        lead=str(parsed.get("lead", "")),
+        method=str(parsed.get("method", "procent")),
+        rounding=str(parsed.get("rounding", "euro")),
+        invoice_prefix=str(parsed.get("invoice_prefix", "IK")),
+        payment_days=int(parsed.get("payment_days", 30)),
+        sender=Sender(
+            name=str(parsed.get("sender_name", "")),
+            address=str(parsed.get("sender_address", "")),
+            iban=str(parsed.get("sender_iban", "")),
+            email=str(parsed.get("sender_email", "")),
+        ),
+        cells=tuple(cells.items()),
+    )
+
+
+def _non_negative_money(value: object) -> Decimal:
+    result = values.money(value)
+    if result < 0:
+        raise ValueError(f"{values.text(value)} is negatief")
+    return result
+
+
+def _posts(reader: Reader) -> tuple[BudgetPost, ...]:
+    table = reader.table(BEGROTING)
+    posts: list[BudgetPost] = []
+    for row in table.rows if table else ():
+        name = reader.field(row, "post", values.text, fix="Vul de naam van de post in.")
+        budgeted = reader.field(
+            row,
+            "budgeted",
+            _non_negative_money,
+            fix="Vul het begrote bedrag in, bijvoorbeeld 5.000,00.",
+        )
+        realised = reader.field(row, "realised", _non_negative_money, required=False)
+        if name is not None and budgeted is not None:
+            posts.append(BudgetPost(name, budgeted, realised, row.source))
+    return tuple(posts)
+
+
+def _positive_count(value: object) -> int:
+    count = values.whole_number(value)
+    if count <= 0:
+        raise ValueError(f"{count} is geen positief aantal inwoners")
+    return count
+
+
+def _populations(reader: Reader) -> tuple[Population, ...]:
+    table = reader.table(INWONERS)
+    found: dict[str, Population] = {}
+    for row in table.rows if table else ():
+        code = reader.field(row, "code", values.code)
+        name = reader.field(row, "name", values.text, required=False) or ""
+        count = reader.field(
+            row, "inhabitants", _positive_count, fix="Vul het CBS-aantal in als heel getal."
+        )
+        when = reader.field(
+            row, "reference_date", values.a_date, fix="Vul een datum in, bijvoorbeeld 1-1-2023."
+        )
+        network = reader.field(row, "network", values.yes_no, fix="Vul 'ja' of 'nee' in.")
+        if None in (code, count, when, network):
+            continue
+        if code in found:
+            reader.error(
+                row.source.at("code"),
+                f"code {code} staat dubbel (ook in rij {found[code].source.row})",
+                "Laat elke gemeente één keer voorkomen.",
+            )
+            continue
+        found[code] = Population(
+            code, name, count, when, network, values.text(row["source_note"]), row.source
+        )
+    return tuple(found.values())
+
+
+def _cost_lines(reader: Reader) -> tuple[CostLine, ...]:
+    table = reader.table(PROJECTKOSTEN)
+    found: dict[str, CostLine] = {}
+    for row in table.rows if table else ():
+        reference = reader.field(
+            row, "reference", values.text, fix="Geef elke kostenregel een uniek kenmerk."
+        )
+        subject = reader.field(
+            row, "subject", values.text, fix="Vul een onderwerp uit de kalender in."
+        )
+        description = reader.field(row, "description", values.text, required=False) or ""
+        when = reader.field(
+            row, "date", values.a_date, fix="Vul een datum in, bijvoorbeeld 15-3-2024."
+        )
+        amount = reader.field(
+            row, "amount", values.money, fix="Vul een bedrag in, bijvoorbeeld 1.250,00."
+        )
+        split = reader.field(
+            row,
+            "split",
+            lambda v: values.choice(v, ("inwoners", "gelijk"), "inwoners"),
+            required=False,
+            fix="Vul 'inwoners' of 'gelijk' in.",
+        )
+        if None in (reference, subject, when, amount):
+            continue
+        key = reference.casefold()
+        if key in found:
+            reader.error(
+                row.source.at("reference"),
+                f"kenmerk '{reference}' staat dubbel (ook in rij {found[key].source.row})",
+                "Geef elke kostenregel een uniek kenmerk.",
+            )
+            continue
+        found[key] = CostLine(
+            reference, subject, description, when, amount, split or "inwoners", row.source
+        )
+    return tuple(found.values())
+
+
+def _joins(reader: Reader) -> tuple[Join, ...]:
+    table = reader.table(TOETREDINGEN)
+    joins: list[Join] = []
+    for row in table.rows if table else ():
+        subject = reader.field(row, "subject", values.text)
+        code = reader.field(row, "code", values.code)
+        when = reader.field(row, "date", values.a_date, fix="Vul de datum van toetreding in.")
+        if None not in (subject, code, when):
+            joins.append(Join(subject, code, when, row.source))
+    return tuple(joins)
+
+
+def _emails(value: object) -> tuple[str, ...]:
+    found = tuple(part.strip() for part in re.split(r"[;,]", values.text(value)) if part.strip())
+    for address in found:
+        if not _EMAIL.fullmatch(address):
+            raise ValueError(f"'{address}' is geen geldig e-mailadres")
+    return found
+
+
+def _contacts(reader: Reader) -> tuple[Contact, ...]:
+    table = reader.table(CONTACTEN)
+    found: dict[str, Contact] = {}
+    for row in table.rows if table else ():
+        code = reader.field(row, "code", values.code)
+        name = reader.field(row, "name", values.text, required=False) or ""
+        emails = reader.field(
+            row, "emails", _emails, fix="Vul een of meer adressen in, gescheiden door ';'."
+        )
+        cc = reader.field(row, "cc", _emails, required=False) or ()
+        if code is None or emails is None:
+            continue
+        if code in found:
+            reader.error(
+                row.source.at("code"),
+                f"code {code} staat dubbel (ook in rij {found[code].source.row})",
+                "Zet alle adressen van een gemeente in één rij, gescheiden door ';'.",
+            )
+            continue
+        found[code] = Contact(code, name, emails, cc, row.source)
+    return tuple(found.values())
