@@ -17,8 +17,23 @@ from .model import (
 )
 
 
-def cross_check(calendar: Calendar, budget: Budget, budget_file: str) -> list[Finding]:
-    return list(_checks(calendar, budget, budget_file))
+def cross_check(
+    calendar: Calendar,
+    budget: Budget,
+    budget_file: str,
+    *,
+    unreadable_codes: frozenset[str] = frozenset(),
+    populations_unreadable: bool = False,
+) -> list[Finding]:
+    """Every cross-check finding. Codes whose Inwoners row had an error, or an unreadable Inwoners
+    sheet, were reported already: their missing population is not reported again."""
+    if populations_unreadable:
+        skip = {m.code for m in calendar.municipalities} | {
+            code for s in calendar.subjects for code in s.participants
+        }
+    else:
+        skip = set(unreadable_codes)
+    return list(_checks(calendar, budget, budget_file, frozenset(skip)))
 
 
 def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, ...]:
@@ -36,7 +51,9 @@ def _warning(location: Location, message: str, fix: str = "") -> Finding:
     return Finding(Level.WARNING, location, message, fix)
 
 
-def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Finding]:
+def _checks(
+    calendar: Calendar, budget: Budget, budget_file: str, skip: frozenset[str]
+) -> Iterator[Finding]:
     settings = budget.settings
     year = settings.year
     known = {m.code for m in calendar.municipalities}
@@ -92,14 +109,18 @@ def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Fi
                 f"code '{population.code}' staat niet in het werkblad Gemeenten van de kalender",
                 "Voeg de gemeente toe aan de kalender of verbeter de code.",
             )
-    if budget.populations and not any(p.network for p in budget.populations):
+    if budget.populations and not skip and not any(p.network for p in budget.populations):
         yield _error(
             Location(budget_file, "Inwoners", "kolom Netwerk"),
             "geen enkele gemeente heeft Netwerk = ja, dus niemand betaalt de netwerkbegroting",
             "Zet 'ja' bij de gemeenten die dit jaar meebetalen.",
         )
     for municipality in calendar.municipalities:
-        if municipality.core and municipality.code not in populations and populations:
+        if (
+            municipality.core
+            and municipality.code not in populations
+            and municipality.code not in skip
+        ):
             yield _error(
                 municipality.source.at("code"),
                 f"kerngemeente {municipality.code} heeft geen rij in het werkblad Inwoners",
@@ -115,6 +136,7 @@ def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Fi
         )
 
     # Project costs: a real subject, in the year, every participant with a population.
+    reported = set(skip)  # a missing population is reported once, at the first line needing it
     for line in budget.cost_lines:
         subject = subjects.get(subject_key(line.subject))
         if subject is None:
@@ -126,7 +148,7 @@ def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Fi
                 f"datum {_d(line.date)} valt niet in begrotingsjaar {year}",
                 "Boek de kosten in de begroting van het jaar van de datum, of verbeter de datum.",
             )
-        yield from _participants_known(line, subject, budget, populations, known)
+        yield from _participants_known(line, subject, budget, populations, known, reported)
 
     for join in budget.joins:
         subject = subjects.get(subject_key(join.subject))
@@ -139,7 +161,7 @@ def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Fi
                 f"{join.code} staat in de kalender niet bij de deelnemers van '{subject.name}'",
                 "Voeg de code toe bij 'Deelnemende gemeenten' in de kalender, of verbeter de code.",
             )
-        elif join.code not in populations:
+        elif join.code not in populations and join.code not in reported:
             yield _error(
                 join.source.at("code"),
                 f"{join.code} treedt toe maar heeft geen inwonertal",
@@ -172,7 +194,12 @@ def _checks(calendar: Calendar, budget: Budget, budget_file: str) -> Iterator[Fi
 
 
 def _participants_known(
-    line: CostLine, subject: Subject, budget: Budget, populations: dict, known: set[str]
+    line: CostLine,
+    subject: Subject,
+    budget: Budget,
+    populations: dict,
+    known: set[str],
+    reported: set[str],
 ) -> Iterator[Finding]:
     participants = participants_on(subject, line.date, budget)
     if not participants:
@@ -183,7 +210,8 @@ def _participants_known(
         )
         return
     for code in participants:
-        if code in known and code not in populations:
+        if code in known and code not in populations and code not in reported:
+            reported.add(code)
             yield _error(
                 line.source.at("subject"),
                 f"deelnemer {code} van '{subject.name}' heeft geen inwonertal",
@@ -201,4 +229,3 @@ def _unknown_subject(location: Location, name: str) -> Finding:
 
 def _d(day: date) -> str:
     return f"{day.day}-{day.month}-{day.year}"
-

@@ -82,7 +82,9 @@ def controleer(map: Path, as_json: bool) -> None:
     errors = sum(1 for f in findings if f.is_error)
     warnings = len(findings) - errors
     if as_json:
-        click.echo(json.dumps(_findings_json(findings, errors, warnings), ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(_findings_json(findings, errors, warnings), ensure_ascii=False, indent=2)
+        )
     else:
         _print_findings(findings)
         click.echo(_verdict(errors, warnings, loaded.inputs))
@@ -169,7 +171,8 @@ main.command("verstuur", help="Verstuur de facturen van een periode (nog niet be
     click.argument("uitvoer", type=click.Path(path_type=Path))(_not_yet("verstuur"))
 )
 main.command(
-    "bewaak", help="Houd de invoermap in de gaten en controleer na elke wijziging (nog niet beschikbaar)."
+    "bewaak",
+    help="Houd de invoermap in de gaten en controleer na elke wijziging (nog niet beschikbaar).",
 )(folder_argument(_not_yet("bewaak")))
 
 

@@ -29,19 +29,41 @@ class SheetLayout:
 KALENDER = SheetLayout(
     "Kalender",
     (
-        Column("category", "Categorie", explanation="1 t/m 4 (of tekst die met dat cijfer begint).",
-               choices=("1", "2", "3", "4"), width=11),
-        Column("subject", "Onderwerp", explanation="Naam van de aanbesteding; uniek in de kalender.",
-               width=60),
-        Column("inventory_year", "Jaar van inventarisatie", required=False,
-               explanation="Een jaar, bijvoorbeeld 2024 of 2023/2024, of 'Nader te bepalen'.",
-               width=22),
-        Column("participants", "Deelnemende gemeenten", required=False,
-               explanation="Codes gescheiden door komma, puntkomma, schuine streep of spatie, "
-               "bijvoorbeeld: DE, PN, WE, ZM, LV.", width=34),
-        Column("joint_year", "Jaar gezamenlijk aanbesteed", required=False,
-               explanation="Jaar waarin al eerder gezamenlijk is aanbesteed; leeg als nog niet.",
-               width=26),
+        Column(
+            "category",
+            "Categorie",
+            explanation="1 t/m 4 (of tekst die met dat cijfer begint).",
+            choices=("1", "2", "3", "4"),
+            width=11,
+        ),
+        Column(
+            "subject",
+            "Onderwerp",
+            explanation="Naam van de aanbesteding; uniek in de kalender.",
+            width=60,
+        ),
+        Column(
+            "inventory_year",
+            "Jaar van inventarisatie",
+            required=False,
+            explanation="Een jaar, bijvoorbeeld 2024 of 2023/2024, of 'Nader te bepalen'.",
+            width=22,
+        ),
+        Column(
+            "participants",
+            "Deelnemende gemeenten",
+            required=False,
+            explanation="Codes gescheiden door komma, puntkomma, schuine streep of spatie, "
+            "bijvoorbeeld: DE, PN, WE, ZM, LV.",
+            width=34,
+        ),
+        Column(
+            "joint_year",
+            "Jaar gezamenlijk aanbesteed",
+            required=False,
+            explanation="Jaar waarin al eerder gezamenlijk is aanbesteed; leeg als nog niet.",
+            width=26,
+        ),
     ),
     explanation="De aanbestedingskalender: één rij per onderwerp.",
 )
@@ -49,14 +71,28 @@ KALENDER = SheetLayout(
 GEMEENTEN = SheetLayout(
     "Gemeenten",
     (
-        Column("code", "Code", explanation="Afkorting van de gemeente, twee letters (DE, PN, ...).",
-               width=8),
+        Column(
+            "code",
+            "Code",
+            explanation="Afkorting van de gemeente, twee letters (DE, PN, ...).",
+            width=8,
+        ),
         Column("name", "Gemeente", explanation="Naam van de gemeente.", width=28),
-        Column("role", "Rol", explanation="'kern' voor de vier Inkoopkracht-gemeenten, "
-               "'extra' voor gemeenten die per aanbesteding meedoen.", choices=("kern", "extra"),
-               width=10),
-        Column("cbs_code", "CBS-code", required=False,
-               explanation="Optioneel: de CBS-gemeentecode, bijvoorbeeld GM0503.", width=12),
+        Column(
+            "role",
+            "Rol",
+            explanation="'kern' voor de vier Inkoopkracht-gemeenten, "
+            "'extra' voor gemeenten die per aanbesteding meedoen.",
+            choices=("kern", "extra"),
+            width=10,
+        ),
+        Column(
+            "cbs_code",
+            "CBS-code",
+            required=False,
+            explanation="Optioneel: de CBS-gemeentecode, bijvoorbeeld GM0503.",
+            width=12,
+        ),
     ),
     explanation="De afkortingen die in de kalender worden gebruikt.",
 )
@@ -73,15 +109,34 @@ INSTELLINGEN = SheetLayout(
 # The keys of Instellingen: (key, Dutch name, required, explanation, choices)
 SETTINGS_KEYS: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("year", "Jaar", True, "Het begrotingsjaar, bijvoorbeeld 2024.", ()),
-    ("lead", "Penvoerder", False,
-     "Code van de gemeente die de kosten betaalt en de facturen verstuurt.", ()),
-    ("method", "Verdeelmethode", False,
-     "'procent' (standaard, zoals het jaarplan: eerst percentages op 2 decimalen) of 'exact'.",
-     ("procent", "exact")),
-    ("rounding", "Afronding", False,
-     "'euro' (standaard: netwerkbijdragen op hele euro's) of 'cent'.", ("euro", "cent")),
-    ("invoice_prefix", "Factuurprefix", False,
-     "Begin van het factuurnummer (standaard IK), bijvoorbeeld IK-2024-0001.", ()),
+    (
+        "lead",
+        "Penvoerder",
+        False,
+        "Code van de gemeente die de kosten betaalt en de facturen verstuurt.",
+        (),
+    ),
+    (
+        "method",
+        "Verdeelmethode",
+        False,
+        "'procent' (standaard, zoals het jaarplan: eerst percentages op 2 decimalen) of 'exact'.",
+        ("procent", "exact"),
+    ),
+    (
+        "rounding",
+        "Afronding",
+        False,
+        "'euro' (standaard: netwerkbijdragen op hele euro's) of 'cent'.",
+        ("euro", "cent"),
+    ),
+    (
+        "invoice_prefix",
+        "Factuurprefix",
+        False,
+        "Begin van het factuurnummer (standaard IK), bijvoorbeeld IK-2024-0001.",
+        (),
+    ),
     ("payment_days", "Betaaltermijn", False, "Betaaltermijn in dagen (standaard 30).", ()),
     ("sender_name", "Afzender", False, "Naam van de afzender op de factuur.", ()),
     ("sender_address", "Adres", False, "Postadres van de afzender.", ()),
@@ -94,9 +149,14 @@ BEGROTING = SheetLayout(
     (
         Column("post", "Post", explanation="Begrotingspost.", width=48),
         Column("budgeted", "Begroot", explanation="Begroot bedrag, exclusief BTW.", width=16),
-        Column("realised", "Gerealiseerd", required=False,
-               explanation="Werkelijk bedrag, exclusief BTW. Alleen als elke post een "
-               "gerealiseerd bedrag heeft, wordt daarmee afgerekend.", width=16),
+        Column(
+            "realised",
+            "Gerealiseerd",
+            required=False,
+            explanation="Werkelijk bedrag, exclusief BTW. Alleen als elke post een "
+            "gerealiseerd bedrag heeft, wordt daarmee afgerekend.",
+            width=16,
+        ),
     ),
     explanation="De begroting van het netwerk (bedragen exclusief BTW).",
 )
@@ -106,15 +166,34 @@ INWONERS = SheetLayout(
     (
         Column("code", "Code", explanation="Code van de gemeente.", width=8),
         Column("name", "Gemeente", explanation="Naam van de gemeente.", width=28),
-        Column("inhabitants", "Inwoners", explanation="Aantal inwoners volgens CBS, heel getal.",
-               width=12),
-        Column("reference_date", "Peildatum",
-               explanation="1 januari van het jaar vóór het begrotingsjaar (afspraak uit de "
-               "samenwerkingsovereenkomst).", width=12),
-        Column("network", "Netwerk", explanation="'ja' als de gemeente dit jaar meebetaalt aan "
-               "de netwerkbegroting, anders 'nee'.", choices=("ja", "nee"), width=10),
-        Column("source_note", "Bron", required=False,
-               explanation="Waar het aantal vandaan komt, bijvoorbeeld 'CBS 1-1-2023'.", width=44),
+        Column(
+            "inhabitants",
+            "Inwoners",
+            explanation="Aantal inwoners volgens CBS, heel getal.",
+            width=12,
+        ),
+        Column(
+            "reference_date",
+            "Peildatum",
+            explanation="1 januari van het jaar vóór het begrotingsjaar (afspraak uit de "
+            "samenwerkingsovereenkomst).",
+            width=12,
+        ),
+        Column(
+            "network",
+            "Netwerk",
+            explanation="'ja' als de gemeente dit jaar meebetaalt aan "
+            "de netwerkbegroting, anders 'nee'.",
+            choices=("ja", "nee"),
+            width=10,
+        ),
+        Column(
+            "source_note",
+            "Bron",
+            required=False,
+            explanation="Waar het aantal vandaan komt, bijvoorbeeld 'CBS 1-1-2023'.",
+            width=44,
+        ),
     ),
     explanation="Inwonertallen van elke gemeente die ergens aan meedoet.",
 )
@@ -122,15 +201,24 @@ INWONERS = SheetLayout(
 PROJECTKOSTEN = SheetLayout(
     "Projectkosten",
     (
-        Column("reference", "Kenmerk", explanation="Uniek kenmerk, bijvoorbeeld het "
-               "factuurnummer van de leverancier.", width=16),
+        Column(
+            "reference",
+            "Kenmerk",
+            explanation="Uniek kenmerk, bijvoorbeeld het factuurnummer van de leverancier.",
+            width=16,
+        ),
         Column("subject", "Onderwerp", explanation="Een onderwerp uit de kalender.", width=48),
         Column("description", "Omschrijving", explanation="Waar de kosten voor zijn.", width=40),
         Column("date", "Datum", explanation="Datum van de kosten.", width=12),
         Column("amount", "Bedrag", explanation="Bedrag exclusief BTW.", width=14),
-        Column("split", "Verdeling", required=False,
-               explanation="'inwoners' (standaard) of 'gelijk'.", choices=("inwoners", "gelijk"),
-               width=12),
+        Column(
+            "split",
+            "Verdeling",
+            required=False,
+            explanation="'inwoners' (standaard) of 'gelijk'.",
+            choices=("inwoners", "gelijk"),
+            width=12,
+        ),
     ),
     required=False,
     explanation="Kosten van één aanbesteding, te verdelen over de deelnemers.",
@@ -141,8 +229,12 @@ TOETREDINGEN = SheetLayout(
     (
         Column("subject", "Onderwerp", explanation="Een onderwerp uit de kalender.", width=48),
         Column("code", "Gemeente", explanation="Code van de gemeente die toetreedt.", width=10),
-        Column("date", "Datum", explanation="Datum van toetreding; de gemeente doet vanaf die "
-               "dag mee.", width=12),
+        Column(
+            "date",
+            "Datum",
+            explanation="Datum van toetreding; de gemeente doet vanaf die dag mee.",
+            width=12,
+        ),
     ),
     required=False,
     explanation="Gemeenten die later bij een aanbesteding zijn aangesloten.",
@@ -153,8 +245,9 @@ CONTACTEN = SheetLayout(
     (
         Column("code", "Code", explanation="Code van de gemeente.", width=8),
         Column("name", "Naam", explanation="Naam van de contactpersoon of afdeling.", width=30),
-        Column("emails", "E-mail", explanation="Een of meer adressen, gescheiden door ';'.",
-               width=40),
+        Column(
+            "emails", "E-mail", explanation="Een of meer adressen, gescheiden door ';'.", width=40
+        ),
         Column("cc", "CC", required=False, explanation="Optioneel: adressen in CC.", width=30),
     ),
     required=False,

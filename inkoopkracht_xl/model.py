@@ -49,8 +49,8 @@ class Finding:
 
     def text(self) -> str:
         """The finding as one Dutch line: `FOUT  file › sheet › cell: message. Fix.`"""
-        tail = f". {self.fix}" if self.fix else "."
-        return f"{self.level.value}  {self.location}: {self.message}{tail}"
+        tail = f" {self.fix}" if self.fix else ""
+        return f"{self.level.value}  {self.location}: {self.message.rstrip('.')}.{tail}"
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
 def _settings(reader: Reader) -> Settings:
     table = reader.table(INSTELLINGEN)
     names = {normalise_header(dutch): key for key, dutch, *_ in SETTINGS_KEYS}
+    explanations = {key: explanation for key, _, _, explanation, _ in SETTINGS_KEYS}
     parsed: dict[str, object] = {}
     cells: dict[str, Location] = {}
     empty: set[str] = set()
@@ -101,7 +102,9 @@ def _settings(reader: Reader) -> Settings:
         if values.is_empty(row["value"]):
             empty.add(key)
             continue
-        value = reader.field(row, "value", _SETTING_PARSERS.get(key, values.text))
+        value = reader.field(
+            row, "value", _SETTING_PARSERS.get(key, values.text), fix=explanations[key]
+        )
         if value is not None:
             parsed[key] = value
     if table is not None and "year" not in cells:
@@ -176,6 +179,8 @@ def _populations(reader: Reader) -> tuple[Population, ...]:
         )
         network = reader.field(row, "network", values.yes_no, fix="Vul 'ja' of 'nee' in.")
         if None in (code, count, when, network):
+            if code is not None:
+                reader.incomplete_keys.add(code)
             continue
         if code in found:
             reader.error(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..check import cross_check
 from ..errors import InputRefused
-from ..layout import BUDGET_MARKER, CALENDAR_MARKER
+from ..layout import BUDGET_MARKER, CALENDAR_MARKER, INWONERS
 from ..model import Finding, Inputs, Level, Location
 from .budget import read_budget
 from .calendar import read_calendar
@@ -74,8 +74,12 @@ def load_folder(folder: Path) -> Loaded:
                     "Sla het bestand op en sluit Excel voordat u afrekent.",
                 )
             )
-    calendar_book = _one_for_role(books, CALENDAR_MARKER, "aanbestedingskalender", folder, findings)
-    budget_book = _one_for_role(books, BUDGET_MARKER, "begroting", folder, findings)
+    # A file that could not be opened was probably the missing one: do not say "not found" too.
+    unopened = any(f.is_error for f in findings)
+    calendar_book = _one_for_role(
+        books, CALENDAR_MARKER, "aanbestedingskalender", folder, findings, unopened
+    )
+    budget_book = _one_for_role(books, BUDGET_MARKER, "begroting", folder, findings, unopened)
     for book in books:
         if book is not calendar_book and book is not budget_book:
             findings.append(
@@ -90,18 +94,34 @@ def load_folder(folder: Path) -> Loaded:
     if calendar_book is None or budget_book is None or any(f.is_error for f in findings):
         return Loaded(None, tuple(findings), sha256)
     calendar = read_calendar(Reader(calendar_book, findings))
-    budget = read_budget(Reader(budget_book, findings))
-    findings.extend(cross_check(calendar, budget, budget_book.name))
+    budget_reader = Reader(budget_book, findings)
+    budget = read_budget(budget_reader)
+    findings.extend(
+        cross_check(
+            calendar,
+            budget,
+            budget_book.name,
+            unreadable_codes=frozenset(budget_reader.incomplete_keys),
+            populations_unreadable=INWONERS.name in budget_reader.unreadable_sheets,
+        )
+    )
     inputs = Inputs(folder, calendar_book.path, budget_book.path, calendar, budget)
     return Loaded(inputs, tuple(findings), sha256)
 
 
 def _one_for_role(
-    books: list[Workbook], marker: str, role: str, folder: Path, findings: list[Finding]
+    books: list[Workbook],
+    marker: str,
+    role: str,
+    folder: Path,
+    findings: list[Finding],
+    unopened: bool,
 ) -> Workbook | None:
     claiming = [b for b in books if b.sheet_name(marker) is not None]
     if len(claiming) == 1:
         return claiming[0]
+    if not claiming and unopened:
+        return None
     if not claiming:
         findings.append(
             Finding(

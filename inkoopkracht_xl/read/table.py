@@ -19,6 +19,9 @@ HEADER_SEARCH_ROWS = 15
 
 T = TypeVar("T")
 
+# Stands in for a cell whose problem was already reported, so it is not reported twice.
+REPORTED = object()
+
 
 def column_letter(index: int) -> str:
     """0-based column index to Excel letters: 0 -> A, 27 -> AB."""
@@ -117,6 +120,10 @@ class Reader:
     def __init__(self, book: Workbook, findings: list[Finding]):
         self.book = book
         self.findings = findings
+        # Sheets that could not be read as a table, and keys (codes) of rows with errors: the
+        # cross-checks stay quiet about them instead of repeating one mistake many times.
+        self.unreadable_sheets: set[str] = set()
+        self.incomplete_keys: set[str] = set()
 
     def error(self, location: Location, message: str, fix: str = "") -> None:
         self.findings.append(Finding(Level.ERROR, location, message, fix))
@@ -136,6 +143,7 @@ class Reader:
         """
         sheet = self.book.sheet_name(layout.name)
         if sheet is None:
+            self.unreadable_sheets.add(layout.name)
             if layout.required:
                 present = ", ".join(self.book.info.sheet_names)
                 self.error(
@@ -153,6 +161,7 @@ class Reader:
         grid = self.book.rows(sheet)
         found = self._header(grid, layout, sheet)
         if found is None:
+            self.unreadable_sheets.add(layout.name)
             return None
         header_index, positions = found
         header_keys = {key: normalise_header(grid[header_index][i]) for key, i in positions.items()}
@@ -171,7 +180,7 @@ class Reader:
                         "bevat een formule zonder berekende waarde",
                         "Open het bestand in Excel, laat het herberekenen (F9) en sla het op.",
                     )
-                    cells[key] = ""
+                    cells[key] = REPORTED
             if all(values.is_empty(v) for v in cells.values()):
                 continue
             if all(normalise_header(cells[k]) == header_keys[k] for k in positions):
@@ -245,6 +254,8 @@ class Reader:
     ) -> T | None:
         """Parse one cell; an empty required cell or a parse error becomes a finding at that cell."""
         raw = row[key]
+        if raw is REPORTED:
+            return None
         if values.is_empty(raw):
             if required:
                 self.error(row.source.at(key), "is leeg", fix or "Vul deze cel in.")

@@ -1,0 +1,55 @@
+"""Named builders for test drop folders: the jaarplan's workbooks, copied and then changed by hand."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import openpyxl
+
+ROOT = Path(__file__).resolve().parent.parent
+JAARPLAN = ROOT / "workbooks" / "2024"
+CALENDAR = "Aanbestedingskalender 2024.xlsx"
+BUDGET = "Begroting 2024.xlsx"
+
+
+def jaarplan_folder(target: Path) -> Path:
+    """A fresh copy of workbooks/2024 in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in JAARPLAN.glob("*.xlsx"):
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def edit(path: Path, change: Callable[[openpyxl.Workbook], None]) -> None:
+    """Change a workbook with openpyxl and save it in place (inputs for a test, never outputs)."""
+    book = openpyxl.load_workbook(path)
+    change(book)
+    book.save(path)
+
+
+def set_cells(path: Path, sheet: str, cells: Mapping[str, object]) -> None:
+    def change(book: openpyxl.Workbook) -> None:
+        for ref, value in cells.items():
+            book[sheet][ref] = value
+
+    edit(path, change)
+
+
+def append_rows(path: Path, sheet: str, rows: list[list[object]]) -> None:
+    def change(book: openpyxl.Workbook) -> None:
+        for row in rows:
+            book[sheet].append(row)
+
+    edit(path, change)
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below a folder, to prove inputs are untouched."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
