@@ -17,6 +17,95 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 _LEVEL_COLOURS = {"FOUT": "red", "WAARSCHUWING": "yellow"}
 
+_HEADINGS = {"Options": "Opties", "Commands": "Opdrachten", "Arguments": "Argumenten"}
+# click's own usage errors, in Dutch; anything not listed is shown as click words it.
+_USAGE_ERRORS = (
+    (r"Missing argument '(.+)'\.", r"het argument \1 ontbreekt"),
+    (r"Missing option '(.+)'\.", r"de optie \1 ontbreekt"),
+    (
+        r"No such option:? '?([^'\s]+?)'?\. Did you mean '?([^'\s]+?)'?\?",
+        r"onbekende optie \1; bedoelt u \2",
+    ),
+    (r"No such option:? '?([^'\s]+?)'?\.?", r"onbekende optie \1"),
+    (
+        r"No such command '(.+?)'\. Did you mean '(.+?)'\?",
+        r"onbekende opdracht '\1'; bedoelt u '\2'",
+    ),
+    (r"No such command '(.+)'\.", r"onbekende opdracht '\1'"),
+    (r"Got unexpected extra arguments? \((.+)\)", r"onverwacht extra argument: \1"),
+    (r"Option '(.+)' requires an argument\.", r"de optie \1 heeft een waarde nodig"),
+    (r"Invalid value for (.+?): (.+)", r"ongeldige waarde voor \1: \2"),
+)
+
+
+class _DutchFormatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Gebruik: ")
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(_HEADINGS.get(heading, heading))
+
+
+class _DutchContext(click.Context):
+    formatter_class = _DutchFormatter
+
+
+class _DutchHelp:
+    context_class = _DutchContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = "Toon deze hulp en stop."
+        return option
+
+
+class _DutchCommand(_DutchHelp, click.Command):
+    pass
+
+
+class _DutchGroup(_DutchHelp, click.Group):
+    """A click group whose help, usage errors and interruptions speak Dutch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subcommand_metavar", "OPDRACHT [ARGUMENTEN]...")
+        super().__init__(*args, **kwargs)
+
+    command_class = _DutchCommand
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        standalone = extra.pop("standalone_mode", True)
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            hint = ""
+            if error.ctx is not None:
+                hint = f" Zie '{error.ctx.command_path} --help'."
+            click.echo(
+                f"Fout in de opdracht: {_dutch_usage(error.format_message())}.{hint}", err=True
+            )
+            result = EXIT_USAGE
+        except click.Abort:
+            click.echo("Afgebroken; er is niets weggeschreven.", err=True)
+            result = EXIT_REFUSED
+        if not standalone:
+            return result
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _dutch_usage(message: str) -> str:
+    import re
+
+    for pattern, dutch in _USAGE_ERRORS:
+        match = re.fullmatch(pattern, message.strip())
+        if match:
+            return match.expand(dutch).rstrip(".")
+    return message.rstrip(".")
+
 
 def _report_refusals(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn our InputRefused into Dutch findings and exit 1; anything else: one line, no traceback."""
@@ -59,8 +148,15 @@ folder_argument = click.argument(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="inkoopkracht-xl", message="%(prog)s %(version)s")
+@click.group(
+    "inkoopkracht-xl", cls=_DutchGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(
+    __version__,
+    prog_name="inkoopkracht-xl",
+    message="%(prog)s %(version)s",
+    help="Toon het versienummer en stop.",
+)
 @click.option("--debug", is_flag=True, help="Toon bij een interne fout de volledige foutmelding.")
 def main(debug: bool) -> None:
     """Kostenverdeling en halfjaarafrekening voor Inkoopkracht ZHW.

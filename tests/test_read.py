@@ -29,9 +29,9 @@ def test_jaarplan_calendar_has_the_seeds_subjects_per_category():
     assert [m.code for m in calendar.municipalities if m.core] == ["DE", "PN", "WE", "ZM"]
     speel = calendar.subject("Leveren Speel- en sporttoestellen")
     assert speel.participants == ("DE", "PN", "WE", "ZM", "LV", "ME", "RW", "WS", "VS")
-    assert calendar.subject("Aardgas en energie - Externe deskundige (Hellemans)").inventory_year == (
-        "2023/2024"
-    )
+    assert calendar.subject(
+        "Aardgas en energie - Externe deskundige (Hellemans)"
+    ).inventory_year == ("2023/2024")
     assert calendar.subject("Zonnepanelen").inventory_year == "Nader te bepalen"
     assert calendar.subject("Telefonie").inventory_year == ""
 
@@ -154,9 +154,7 @@ def test_messy_folder_reads_the_same_as_the_clean_one(tmp_path):
     open_in_excel = [f for f in messy.findings if "nog geopend in Excel" in f.message]
     assert [f.location.file for f in open_in_excel] == ["begroting inkoopkracht 2024.xlsx"]
     assert [f.level for f in open_in_excel] == [Level.WARNING]
-    assert gist(messy) == sorted(
-        gist(clean) + [(Level.WARNING, "", open_in_excel[0].message)]
-    )
+    assert gist(messy) == sorted(gist(clean) + [(Level.WARNING, "", open_in_excel[0].message)])
 
 
 def test_messy_folder_passes_controleer_untouched(tmp_path):

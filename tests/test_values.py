@@ -129,7 +129,6 @@ def test_dates_in_every_spelling(day):
     assert _EPOCH + timedelta(days=serial) == day
 
 
-
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [(1, 1), (4.0, 4), ("3", 3), ("3. Verkenning", 3), ("1 contractmanagement", 1)],
