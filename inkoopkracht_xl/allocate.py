@@ -1,0 +1,215 @@
+"""The verdeelsleutel (network budget split by population) and the participation matrices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .model import Budget, Calendar, Subject
+from .money import CENT, apportion, format_euro, from_cents, to_cents
+
+METHODS = ("procent", "exact")
+ROUNDINGS = ("euro", "cent")
+BASIS_POINTS = 10_000  # 100.00 %
+
+
+@dataclass(frozen=True)
+class KeyShare:
+    """One member's line in the verdeelsleutel."""
+
+    code: str
+    name: str
+    inhabitants: int
+    percentage: Decimal  # two decimals, e.g. Decimal("26.15")
+    amount: Decimal  # quantized to 0.01, also when the key is in whole euros
+
+
+@dataclass(frozen=True)
+class AllocationKey:
+    """The network budget of one year split over the members; shares sum to `total` exactly."""
+
+    year: int
+    method: str  # "procent" or "exact"
+    rounding: str  # the unit actually used: "euro" or "cent"
+    total: Decimal
+    shares: tuple[KeyShare, ...]
+    notes: tuple[str, ...] = ()  # Dutch remarks for the coordinator, e.g. why cents were used
+
+    @property
+    def total_inhabitants(self) -> int:
+        return sum(share.inhabitants for share in self.shares)
+
+    def share(self, code: str) -> KeyShare | None:
+        return next((share for share in self.shares if share.code == code), None)
+
+
+def allocation_key(budget: Budget, total: Decimal | None = None) -> AllocationKey:
+    """The verdeelsleutel of `budget.settings.year` for `total` (default: the budgeted total).
+
+    Members are the populations with Netwerk = ja, in the order of the Inwoners sheet.
+    - `procent` (the jaarplan's way): percentages in basis points by largest remainder, summing
+      to exactly 100.00 %; then the total split by those basis points.
+    - `exact`: the total split by the inhabitants themselves; percentages only shown.
+    Both splits use `apportion` with the population as tie-break. The unit is whole euros when
+    Afronding = euro and the total is whole euros, otherwise cents (with a note when Afronding
+    asked for euros).
+    """
+    settings = budget.settings
+    if settings.method not in METHODS:
+        raise ValueError(
+            f"Onbekende verdeelmethode '{settings.method}'; kies 'procent' of 'exact'."
+        )
+    if settings.rounding not in ROUNDINGS:
+        raise ValueError(f"Onbekende afronding '{settings.rounding}'; kies 'euro' of 'cent'.")
+
+    members = [p for p in budget.populations if p.network]
+    if not members:
+        raise ValueError(
+            f"Geen enkele gemeente heeft Netwerk = ja voor {settings.year}; "
+            "zet bij de deelnemers van het netwerk 'ja' in het blad Inwoners."
+        )
+    codes = [p.code for p in members]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise ValueError(
+            f"Gemeente {', '.join(duplicates)} staat meer dan eens met Netwerk = ja in het blad "
+            "Inwoners; laat één rij per gemeente staan."
+        )
+    negative = [p.code for p in members if p.inhabitants < 0]
+    if negative:
+        raise ValueError(
+            f"Negatief aantal inwoners bij {', '.join(negative)}; vul het CBS-aantal in."
+        )
+    if sum(p.inhabitants for p in members) == 0:
+        raise ValueError(
+            "Het totaal aantal inwoners van de netwerkgemeenten is nul; "
+            "vul de CBS-aantallen in het blad Inwoners in."
+        )
+
+    total = budget.total_budgeted if total is None else total
+    cents = to_cents(total)
+    notes: list[str] = []
+    if settings.rounding == "euro" and cents % 100 == 0:
+        rounding, units = "euro", cents // 100
+    else:
+        rounding, units = "cent", cents
+        if settings.rounding == "euro":
+            notes.append(
+                f"Het te verdelen totaal {format_euro(total)} bevat centen; daarom is op centen "
+                "verdeeld in plaats van op hele euro's (Afronding = euro), zodat de bijdragen "
+                "precies optellen tot het totaal."
+            )
+
+    inhabitants = {p.code: p.inhabitants for p in members}
+    basis_points = apportion(BASIS_POINTS, inhabitants, priority=inhabitants)
+    weights = basis_points if settings.method == "procent" else inhabitants
+    amounts = apportion(units, weights, priority=inhabitants)
+
+    def money(amount_units: int) -> Decimal:
+        return (
+            Decimal(amount_units).quantize(CENT) if rounding == "euro" else from_cents(amount_units)
+        )
+
+    shares = tuple(
+        KeyShare(
+            code=p.code,
+            name=p.name,
+            inhabitants=p.inhabitants,
+            percentage=(Decimal(basis_points[p.code]) / 100).quantize(CENT),
+            amount=money(amounts[p.code]),
+        )
+        for p in members
+    )
+    return AllocationKey(
+        year=settings.year,
+        method=settings.method,
+        rounding=rounding,
+        total=from_cents(cents),
+        shares=shares,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class ParticipationMatrix:
+    """Subjects × municipalities: who takes part in which tender (the Deelnamematrix)."""
+
+    # Core municipalities (calendar order), then extras, then unknown codes in order of first
+    # appearance in the calendar (so they stay visible, never dropped).
+    columns: tuple[str, ...]
+    unknown: frozenset[str]  # participant codes missing from the Gemeenten sheet
+    # Grouped by category 1..4, calendar order within a category.
+    rows: tuple[tuple[Subject, frozenset[str]], ...]
+
+    def row_totals(self, subject: Subject) -> int:
+        """How many municipalities take part in `subject` (unknown codes included)."""
+        for row_subject, codes in self.rows:
+            if row_subject == subject:
+                return len(codes)
+        raise KeyError(f"onderwerp '{subject.name}' staat niet in de deelnamematrix")
+
+    def column_totals(self) -> dict[str, int]:
+        """Per column code, in column order: the number of subjects it takes part in."""
+        totals = dict.fromkeys(self.columns, 0)
+        for _, codes in self.rows:
+            for code in codes:
+                totals[code] += 1
+        return totals
+
+
+def _known_columns(calendar: Calendar) -> tuple[str, ...]:
+    core = [m.code for m in calendar.municipalities if m.core]
+    extra = [m.code for m in calendar.municipalities if not m.core]
+    return tuple(dict.fromkeys(core + extra))
+
+
+def participation_matrix(calendar: Calendar) -> ParticipationMatrix:
+    """The Deelnamematrix of `calendar`; unknown participant codes get their own columns."""
+    known = _known_columns(calendar)
+    known_set = set(known)
+    unknown = [
+        code
+        for subject in calendar.subjects
+        for code in subject.participants
+        if code not in known_set
+    ]
+    unknown_columns = tuple(dict.fromkeys(unknown))
+    # sorted() is stable, so calendar order is kept within a category.
+    ordered = sorted(calendar.subjects, key=lambda subject: subject.category)
+    return ParticipationMatrix(
+        columns=known + unknown_columns,
+        unknown=frozenset(unknown_columns),
+        rows=tuple((subject, frozenset(subject.participants)) for subject in ordered),
+    )
+
+
+def collaboration_matrix(
+    calendar: Calendar,
+) -> tuple[tuple[str, ...], dict[tuple[str, str], int]]:
+    """Municipality × municipality: in how many subjects both take part (the Samenwerking sheet).
+
+    Returns the known codes (core first, then extras, as in the Deelnamematrix) and a dense,
+    symmetric mapping with every pair of them: (a, b) -> shared subjects, (a, a) -> subjects a
+    takes part in. Unknown codes are left out: they are not municipalities we can name.
+    """
+    codes = _known_columns(calendar)
+    index = {code: position for position, code in enumerate(codes)}
+    # One bit per subject for each municipality; a pair's count is the popcount of the AND.
+    # That costs codes² big-int ANDs whatever the tenders' sizes, where looping over each
+    # subject's participant pairs grows with the square of the participants (342 each at worst).
+    masks = [0] * len(codes)
+    for bit, subject in enumerate(calendar.subjects):
+        for code in set(subject.participants):
+            position = index.get(code)
+            if position is not None:
+                masks[position] |= 1 << bit
+    counts: dict[tuple[str, str], int] = {}
+    for i, a in enumerate(codes):
+        mask_a = masks[i]
+        counts[a, a] = mask_a.bit_count()
+        for j in range(i + 1, len(codes)):
+            b = codes[j]
+            shared = (mask_a & masks[j]).bit_count()
+            counts[a, b] = shared
+            counts[b, a] = shared
+    return codes, counts
