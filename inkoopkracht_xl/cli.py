@@ -245,6 +245,32 @@ def sjabloon(map: Path) -> None:
         click.echo(f"Geschreven: {path}")
 
 
+@main.command()
+@folder_argument
+@click.option("--json", "as_json", is_flag=True, help="Geef de verdeelsleutel als JSON.")
+@click.option(
+    "--overzicht",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Schrijf ook het overzicht (Excel) met verdeelsleutel en deelnamematrix naar dit bestand.",
+)
+@_report_refusals
+def verdeling(map: Path, as_json: bool, overzicht: Path | None) -> None:
+    """Toon de verdeelsleutel van de netwerkbegroting (inwoners, percentage, bijdrage)."""
+    from .report import key_report, write_key_overview
+
+    report = key_report(map)
+    if overzicht is not None:
+        write_key_overview(report, overzicht)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(report.as_table())
+    for warning in report.warnings:
+        click.echo("  " + _styled(warning.text(), warning.level.value), err=True)
+    if overzicht is not None:
+        click.echo(f"Overzicht geschreven: {overzicht}")
+
+
 def _not_yet(name: str) -> Callable[..., None]:
     def command(**_: Any) -> None:
         click.echo(
@@ -257,9 +283,6 @@ def _not_yet(name: str) -> Callable[..., None]:
     return command
 
 
-main.command(
-    "verdeling", help="Toon de verdeelsleutel van de netwerkbegroting (nog niet beschikbaar)."
-)(folder_argument(_not_yet("verdeling")))
 main.command(
     "afrekening", help="Maak de afrekening en facturen van een periode (nog niet beschikbaar)."
 )(folder_argument(click.option("--periode")(_not_yet("afrekening"))))

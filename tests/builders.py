@@ -30,10 +30,16 @@ def edit(path: Path, change: Callable[[openpyxl.Workbook], None]) -> None:
     book.save(path)
 
 
-def set_cells(path: Path, sheet: str, cells: Mapping[str, object]) -> None:
+def set_cells(
+    path: Path, sheet: str, cells: Mapping[str, object], *, as_text: bool = False
+) -> None:
+    """Set cells; `as_text` stores strings as text even when they look like formulas ('=...')."""
+
     def change(book: openpyxl.Workbook) -> None:
         for ref, value in cells.items():
             book[sheet][ref] = value
+            if as_text and isinstance(value, str):
+                book[sheet][ref].data_type = "s"
 
     edit(path, change)
 

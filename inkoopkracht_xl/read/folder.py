@@ -109,6 +109,14 @@ def load_folder(folder: Path) -> Loaded:
     return Loaded(inputs, tuple(findings), sha256)
 
 
+def load_valid(folder: Path) -> Loaded:
+    """Read a drop folder for work that needs correct inputs: any error refuses (with all errors)."""
+    loaded = load_folder(folder)
+    if loaded.errors or loaded.inputs is None:
+        raise InputRefused(loaded.errors)
+    return loaded
+
+
 def _one_for_role(
     books: list[Workbook],
     marker: str,

@@ -1,0 +1,517 @@
+"""The overview workbook: verdeelsleutel, participation matrices and the audit trail (xlsxwriter)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from ..allocate import AllocationKey, collaboration_matrix, participation_matrix
+from ..model import CATEGORIES, Finding, Inputs
+from ..money import format_euro
+from .files import atomic_file
+from .styles import (
+    WORKBOOK_OPTIONS,
+    Styles,
+    fraction_of_percentage,
+    number,
+    print_setup,
+    wrapped_height,
+)
+
+ORGANISATION = "Inkoopkracht ZHW"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    name: str
+    role: str  # "Aanbestedingskalender" or "Begroting"
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the Verantwoording sheet accounts for: inputs, parameters, version, findings."""
+
+    inputs: tuple[InputFile, ...]
+    parameters: tuple[tuple[str, str], ...]
+    version: str
+    created: datetime
+    findings: tuple[Finding, ...]
+
+
+def write_overview(path: Path, inputs: Inputs, key: AllocationKey, audit: Audit) -> Path:
+    """Write the overview workbook to `path` atomically (a temporary file, then moved in place)."""
+    with atomic_file(path) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        workbook.set_properties(
+            {
+                "title": f"Overzicht {key.year} {ORGANISATION}",
+                "author": ORGANISATION,
+                "comments": f"Gemaakt met inkoopkracht-xl {audit.version}",
+                "created": audit.created,
+            }
+        )
+        styles = Styles(workbook)
+        _key_sheet(workbook, styles, inputs, key)
+        _matrix_sheet(workbook, styles, inputs)
+        _collaboration_sheet(workbook, styles, inputs)
+        _audit_sheet(workbook, styles, audit)
+        workbook.close()
+    return path
+
+
+def _titles(
+    sheet: Worksheet, styles: Styles, title: str, subtitle: str, width: tuple[int, float]
+) -> None:
+    """Title and a wrapped subtitle over the first `width[0]` columns (`width[1]` characters)."""
+    columns, characters = width
+    sheet.write_string(0, 0, title, styles.title)
+    sheet.set_row(0, 22)
+    if columns > 1:
+        sheet.merge_range(1, 0, 1, columns - 1, subtitle, styles.subtitle)
+    else:
+        sheet.write_string(1, 0, subtitle, styles.subtitle)
+    sheet.set_row(1, wrapped_height([(subtitle, characters)]))
+
+
+def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> None:
+    sheet = workbook.add_worksheet("Verdeelsleutel")
+    budget = inputs.budget
+    method = (
+        "percentages op 2 decimalen, daarna het bedrag"
+        if key.method == "procent"
+        else "exact naar inwoners, percentages ter informatie"
+    )
+    unit = "hele euro's" if key.rounding == "euro" else "centen"
+    _titles(
+        sheet,
+        styles,
+        f"Verdeelsleutel netwerkbegroting {key.year}",
+        f"{ORGANISATION} · verdeling naar aantal inwoners (CBS) per 1-1-{key.year - 1} · "
+        f"methode {key.method}: {method} · afgerond op {unit}",
+        (5, 88),
+    )
+    headers = ("Code", "Gemeente", "Inwoners", "Percentage", f"Bijdrage {key.year}")
+    first = 3
+    sheet.write_row(first, 0, headers[:2], styles.header)
+    sheet.write_row(first, 2, headers[2:], styles.header_right)
+    row = first + 1
+    for share in key.shares:
+        sheet.write_string(row, 0, share.code, styles.code)
+        sheet.write_string(row, 1, share.name, styles.text)
+        sheet.write_number(row, 2, share.inhabitants, styles.whole)
+        sheet.write_number(row, 3, fraction_of_percentage(share.percentage), styles.percent)
+        sheet.write_number(row, 4, number(share.amount), styles.money)
+        row += 1
+    last = row - 1
+    total_row = row
+    sheet.write_string(total_row, 0, "", styles.total_label)
+    sheet.write_string(total_row, 1, "Totaal", styles.total_label)
+    _sum(sheet, total_row, 2, first + 1, last, key.total_inhabitants, styles.total_whole)
+    _sum(sheet, total_row, 3, first + 1, last, 1, styles.total_percent)
+    _sum(sheet, total_row, 4, first + 1, last, number(key.total), styles.total_money)
+
+    # The budget the key splits, with its own total, and the check that nothing was lost.
+    row = total_row + 3
+    sheet.write_string(row, 0, f"Begroting {key.year} (exclusief BTW)", styles.heading)
+    row += 1
+    sheet.write_string(row, 0, "", styles.header)
+    sheet.write_string(row, 1, "Post", styles.header)
+    sheet.write_string(row, 2, "", styles.header)
+    sheet.write_string(row, 3, "", styles.header)
+    sheet.write_string(row, 4, "Begroot", styles.header_right)
+    posts_first = row + 1
+    for post in budget.posts:
+        row += 1
+        sheet.write_string(row, 1, post.name, styles.text)
+        sheet.write_number(row, 4, number(post.budgeted), styles.money)
+    budget_total_row = row + 1
+    sheet.write_string(budget_total_row, 0, "", styles.total_label)
+    sheet.write_string(budget_total_row, 1, "Totaal begroting", styles.total_label)
+    sheet.write_string(budget_total_row, 2, "", styles.total_label)
+    sheet.write_string(budget_total_row, 3, "", styles.total_label)
+    _sum(
+        sheet,
+        budget_total_row,
+        4,
+        posts_first,
+        row,
+        number(budget.total_budgeted),
+        styles.total_money,
+    )
+
+    row = budget_total_row + 2
+    shares_total = xl_rowcol_to_cell(total_row, 4)
+    budget_total = xl_rowcol_to_cell(budget_total_row, 4)
+    sheet.write_string(row, 1, "Controle: som van de bijdragen = te verdelen bedrag", styles.bold)
+    _check(
+        sheet,
+        styles,
+        row,
+        4,
+        f"ROUND({shares_total}-{budget_total},2)=0",
+        sum(s.amount for s in key.shares) == key.total == budget.total_budgeted,
+    )
+    row += 1
+    sheet.write_string(row, 1, "Controle: som van de percentages = 100,00 %", styles.bold)
+    percent_total = xl_rowcol_to_cell(total_row, 3)
+    _check(
+        sheet,
+        styles,
+        row,
+        4,
+        f"ROUND({percent_total}-1,6)=0",
+        sum(s.percentage for s in key.shares) == 100,
+    )
+    row += 2
+    for note in key.notes:
+        sheet.merge_range(row, 0, row, 4, note, styles.note)
+        sheet.set_row(row, 30)
+        row += 1
+    sources = sorted({p.source_note for p in budget.populations if p.network and p.source_note})
+    if sources:
+        sheet.merge_range(row, 0, row, 4, "Bron inwonertallen: " + "; ".join(sources), styles.note)
+        row += 1
+
+    chart = workbook.add_chart({"type": "pie"})
+    chart.add_series(
+        {
+            "name": f"Bijdrage {key.year}",
+            "categories": ["Verdeelsleutel", first + 1, 1, last, 1],
+            "values": ["Verdeelsleutel", first + 1, 4, last, 4],
+            "data_labels": {
+                "percentage": True,
+                "category": True,
+                "separator": "\n",
+                "position": "best_fit",
+                "num_format": "0.00 %",
+            },
+        }
+    )
+    chart.set_title({"name": f"Verdeling netwerkbegroting {key.year}", "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 520, "height": 330})
+    sheet.insert_chart(row + 1, 0, chart, {"x_offset": 4, "y_offset": 6})
+
+    sheet.set_column(0, 0, 7)
+    sheet.set_column(1, 1, 40)
+    sheet.set_column(2, 2, 12)
+    sheet.set_column(3, 3, 12)
+    sheet.set_column(4, 4, 17)
+    sheet.freeze_panes(first + 1, 0)
+    sheet.autofilter(first, 0, last, 4)
+    print_setup(sheet, repeat_rows=(first, first), title=f"Verdeelsleutel {key.year}")
+
+
+def _sum(sheet: Worksheet, row: int, col: int, first: int, last: int, value, fmt) -> None:
+    """A SUM formula that carries its computed value (xlsxwriter would cache 0 otherwise)."""
+    column = xl_col_to_name(col)
+    sheet.write_formula(row, col, f"=SUM({column}{first + 1}:{column}{last + 1})", fmt, value)
+
+
+def _check(sheet: Worksheet, styles: Styles, row: int, col: int, condition: str, ok: bool) -> None:
+    """A check cell: OK or VERSCHIL as a formula, its computed value cached, coloured by rule."""
+    sheet.write_formula(
+        row, col, f'=IF({condition},"OK","VERSCHIL")', styles.check, "OK" if ok else "VERSCHIL"
+    )
+    cell = xl_rowcol_to_cell(row, col)
+    sheet.conditional_format(
+        cell, {"type": "cell", "criteria": "==", "value": '"OK"', "format": styles.good}
+    )
+    sheet.conditional_format(
+        cell, {"type": "cell", "criteria": "==", "value": '"VERSCHIL"', "format": styles.bad}
+    )
+
+
+def _matrix_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
+    calendar = inputs.calendar
+    matrix = participation_matrix(calendar)
+    sheet = workbook.add_worksheet("Deelnamematrix")
+    names = {m.code: m.name for m in calendar.municipalities}
+    core = [c for c in matrix.columns if c in names and calendar.municipality(c).core]
+    extra = [c for c in matrix.columns if c in names and not calendar.municipality(c).core]
+    unknown = [c for c in matrix.columns if c in matrix.unknown]
+    columns = core + extra + unknown
+    _titles(
+        sheet,
+        styles,
+        f"Deelnamematrix aanbestedingskalender {inputs.budget.settings.year}",
+        "Welke gemeente doet mee aan welke aanbesteding (x). Onbekende codes staan apart in "
+        "rood: ze staan niet in het werkblad Gemeenten van de kalender.",
+        (3, 85),
+    )
+    first_col = 3
+    group_row, header_row = 3, 4
+    sheet.write_row(group_row, 0, ["", "", ""], styles.header)
+    sheet.write_row(header_row, 0, ["Cat.", "Onderwerp", "Jaar van inventarisatie"], styles.header)
+    col = first_col
+    for label, codes in (
+        ("Kerngemeenten", core),
+        ("Extra gemeenten", extra),
+        ("Onbekend", unknown),
+    ):
+        if not codes:
+            continue
+        if len(codes) > 1:
+            sheet.merge_range(group_row, col, group_row, col + len(codes) - 1, label, styles.group)
+        else:
+            sheet.write_string(group_row, col, label, styles.group)
+        for code in codes:
+            sheet.write_string(header_row, col, code, styles.header_centre)
+            if code in names:
+                sheet.write_comment(header_row, col, names[code])
+            col += 1
+    total_col = col
+    sheet.write_string(group_row, total_col, "", styles.header)
+    sheet.write_string(header_row, total_col, "Aantal", styles.header_centre)
+    last_code_col = total_col - 1
+    position = {code: first_col + i for i, code in enumerate(columns)}
+
+    row = header_row
+    category = None
+    data_rows: list[int] = []
+    for subject, codes in matrix.rows:
+        if subject.category != category:
+            category = subject.category
+            row += 1
+            sheet.write_string(row, 0, str(category), styles.band)
+            sheet.write_string(row, 1, CATEGORIES[category], styles.band)
+            for c in range(2, total_col + 1):
+                sheet.write_blank(row, c, None, styles.band)
+        row += 1
+        data_rows.append(row)
+        sheet.write_number(row, 0, subject.category, styles.count)
+        sheet.write_string(row, 1, subject.name, styles.text)
+        sheet.write_string(row, 2, subject.inventory_year, styles.text)
+        for code in codes:
+            sheet.write_string(
+                row, position[code], "x", styles.unknown if code in matrix.unknown else styles.mark
+            )
+        if columns:
+            span = f"{xl_rowcol_to_cell(row, first_col)}:{xl_rowcol_to_cell(row, last_code_col)}"
+            sheet.write_formula(row, total_col, f'=COUNTIF({span},"x")', styles.count, len(codes))
+        else:
+            sheet.write_number(row, total_col, 0, styles.count)
+    totals_row = row + 1
+    sheet.write_string(totals_row, 0, "", styles.total_label)
+    sheet.write_string(totals_row, 1, "Aantal aanbestedingen per gemeente", styles.total_label)
+    sheet.write_string(totals_row, 2, "", styles.total_label)
+    column_totals = matrix.column_totals()
+    for code in columns:
+        c = position[code]
+        span = f"{xl_rowcol_to_cell(header_row + 1, c)}:{xl_rowcol_to_cell(row, c)}"
+        sheet.write_formula(
+            totals_row, c, f'=COUNTIF({span},"x")', styles.total_mark, column_totals[code]
+        )
+    total_cell_span = (
+        f"{xl_rowcol_to_cell(header_row + 1, total_col)}:{xl_rowcol_to_cell(row, total_col)}"
+    )
+    sheet.write_formula(
+        totals_row,
+        total_col,
+        f"=SUM({total_cell_span})",
+        styles.total_mark,
+        sum(len(codes) for _, codes in matrix.rows),
+    )
+
+    sheet.set_column(0, 0, 5)
+    sheet.set_column(1, 1, 66)
+    sheet.set_column(2, 2, 14)
+    sheet.set_column(first_col, max(first_col, last_code_col), 4.6)
+    if unknown:  # wide enough for the group label "Onbekend" above a single column
+        sheet.set_column(position[unknown[0]], position[unknown[-1]], 9)
+    sheet.set_column(total_col, total_col, 7)
+    sheet.set_row(header_row, 28)
+    sheet.freeze_panes(header_row + 1, first_col)
+    sheet.autofilter(header_row, 0, row, total_col)
+    print_setup(sheet, landscape=True, repeat_rows=(group_row, header_row), title="Deelnamematrix")
+    sheet.print_area(0, 0, totals_row, total_col)
+
+
+def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
+    calendar = inputs.calendar
+    codes, counts = collaboration_matrix(calendar)
+    names = {m.code: m.name for m in calendar.municipalities}
+    sheet = workbook.add_worksheet("Samenwerking")
+    _titles(
+        sheet,
+        styles,
+        "Samenwerking tussen gemeenten",
+        "Aantal aanbestedingen dat twee gemeenten samen doen; op de diagonaal het aantal "
+        "aanbestedingen van de gemeente zelf.",
+        (2 + len(codes), 31 + 6.5 * len(codes)),
+    )
+    header_row = 3
+    sheet.write_string(header_row, 0, "Code", styles.header)
+    sheet.write_string(header_row, 1, "Gemeente", styles.header)
+    for i, code in enumerate(codes):
+        sheet.write_string(header_row, 2 + i, code, styles.header_centre)
+    for r, a in enumerate(codes):
+        row = header_row + 1 + r
+        sheet.write_string(row, 0, a, styles.code)
+        sheet.write_string(row, 1, names.get(a, ""), styles.text)
+        for c, b in enumerate(codes):
+            sheet.write_number(
+                row, 2 + c, counts[a, b], styles.diagonal if a == b else styles.count
+            )
+    last_row = header_row + len(codes)
+    if len(codes) > 1:
+        # The heat-map leaves out the diagonal: a municipality's own count would dominate it.
+        ranges = []
+        for r in range(len(codes)):
+            row = header_row + 1 + r
+            if r > 0:
+                ranges.append(f"{xl_rowcol_to_cell(row, 2)}:{xl_rowcol_to_cell(row, 1 + r)}")
+            if r < len(codes) - 1:
+                ranges.append(
+                    f"{xl_rowcol_to_cell(row, 3 + r)}:{xl_rowcol_to_cell(row, 1 + len(codes))}"
+                )
+        sheet.conditional_format(
+            header_row + 1,
+            2,
+            last_row,
+            1 + len(codes),
+            {
+                "type": "3_color_scale",
+                "min_color": "#FFFFFF",
+                "mid_color": "#BDD7EE",
+                "max_color": "#5B9BD5",
+                "multi_range": " ".join(ranges),
+            },
+        )
+    sheet.set_column(0, 0, 7)
+    sheet.set_column(1, 1, 24)
+    sheet.set_column(2, 1 + max(1, len(codes)), 6.5)
+    sheet.freeze_panes(header_row + 1, 2)
+
+    # The bar chart of participations reads the totals row of the Deelnamematrix sheet.
+    matrix = participation_matrix(calendar)
+    known = [c for c in matrix.columns if c not in matrix.unknown]
+    if known:
+        totals = matrix.column_totals()
+        chart_row = last_row + 2
+        sheet.write_string(chart_row, 0, "Aantal aanbestedingen per gemeente", styles.heading)
+        table_row = chart_row + 1
+        sheet.write_row(table_row, 0, ["Code", "Gemeente", "Aantal"], styles.header)
+        for i, code in enumerate(known):
+            sheet.write_string(table_row + 1 + i, 0, code, styles.code)
+            sheet.write_string(table_row + 1 + i, 1, names.get(code, ""), styles.text)
+            sheet.write_number(table_row + 1 + i, 2, totals[code], styles.count)
+        chart = workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "Aantal aanbestedingen",
+                "categories": ["Samenwerking", table_row + 1, 1, table_row + len(known), 1],
+                "values": ["Samenwerking", table_row + 1, 2, table_row + len(known), 2],
+                "fill": {"color": "#1F4E79"},
+                "data_labels": {"value": True},
+                "gap": 60,
+            }
+        )
+        chart.set_title({"name": "Aantal aanbestedingen per gemeente", "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 560, "height": max(240, 22 * len(known) + 80)})
+        sheet.insert_chart(table_row, 4, chart, {"x_offset": 10})
+    print_setup(
+        sheet, landscape=len(codes) > 12, repeat_rows=(header_row, header_row), title="Samenwerking"
+    )
+
+
+def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
+    sheet = workbook.add_worksheet("Verantwoording")
+    _titles(
+        sheet,
+        styles,
+        "Verantwoording",
+        f"Gemaakt op {audit.created:%d-%m-%Y om %H:%M} met inkoopkracht-xl {audit.version}. "
+        "De SHA-256 bewijst welke invoerbestanden precies zijn gebruikt.",
+        (4, 180),
+    )
+    row = 3
+    sheet.write_string(row, 0, "Invoerbestanden", styles.heading)
+    row += 1
+    sheet.write_row(row, 0, ["Rol", "Bestand", "Grootte (bytes)", "SHA-256"], styles.header)
+    for item in audit.inputs:
+        row += 1
+        sheet.write_string(row, 0, item.role, styles.text)
+        sheet.write_string(row, 1, item.name, styles.wrap)
+        sheet.write_number(row, 2, item.size, styles.whole)
+        sheet.write_string(row, 3, item.sha256, styles.code)
+    row += 2
+    sheet.write_string(row, 0, "Parameters", styles.heading)
+    row += 1
+    sheet.write_row(row, 0, ["Parameter", "Waarde"], styles.header)
+    for name, value in audit.parameters + (("Programmaversie", audit.version),):
+        row += 1
+        sheet.write_string(row, 0, name, styles.text)
+        sheet.write_string(row, 1, value, styles.wrap)
+    row += 2
+    sheet.write_string(row, 0, "Bevindingen bij de controle", styles.heading)
+    row += 1
+    sheet.write_row(row, 0, ["Niveau", "Plaats", "Melding", "Wat te doen"], styles.header)
+    if not audit.findings:
+        row += 1
+        sheet.write_string(row, 0, "Geen fouten of waarschuwingen.", styles.note)
+    for finding in audit.findings:
+        row += 1
+        fmt = styles.error if finding.is_error else styles.warning
+        sheet.write_string(row, 0, finding.level.value, fmt)
+        sheet.write_string(row, 1, str(finding.location), styles.wrap)
+        sheet.write_string(row, 2, finding.message, styles.wrap)
+        sheet.write_string(row, 3, finding.fix, styles.wrap)
+        sheet.set_row(
+            row,
+            wrapped_height([(str(finding.location), 44), (finding.message, 44), (finding.fix, 66)]),
+        )
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 44)
+    sheet.set_column(2, 2, 44)
+    sheet.set_column(3, 3, 66)
+    print_setup(sheet, landscape=True, title="Verantwoording")
+
+
+def parameters_for(
+    inputs: Inputs, key: AllocationKey, period: str | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The parameters listed on the Verantwoording sheet, in Dutch."""
+    settings = inputs.budget.settings
+    rows: list[tuple[str, str]] = []
+    if period:
+        rows.append(("Periode", period))
+    rows += [
+        ("Begrotingsjaar", str(settings.year)),
+        ("Penvoerder", settings.lead or "(niet ingevuld)"),
+        ("Verdeelmethode", settings.method),
+        (
+            "Afronding",
+            settings.rounding
+            if settings.rounding == key.rounding
+            else f"{settings.rounding} (toegepast: {key.rounding})",
+        ),
+        ("Te verdelen netwerkbegroting", format_euro(key.total)),
+        ("Peildatum inwoners", f"1-1-{settings.year - 1}"),
+        ("Factuurprefix", settings.invoice_prefix),
+        ("Betaaltermijn", f"{settings.payment_days} dagen"),
+    ]
+    return tuple(rows)
+
+
+def input_files(inputs: Inputs, sha256: dict[str, str]) -> tuple[InputFile, ...]:
+    return tuple(
+        InputFile(path.name, role, sha256[path.name], path.stat().st_size)
+        for role, path in (
+            ("Aanbestedingskalender", inputs.calendar_path),
+            ("Begroting", inputs.budget_path),
+        )
+    )
+
+
+__all__: Sequence[str] = ("Audit", "InputFile", "write_overview", "parameters_for", "input_files")
