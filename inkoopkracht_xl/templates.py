@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +17,8 @@ from . import layout
 from .errors import InputRefused
 from .layout import SheetLayout
 from .model import Location
+from .write.files import atomic_file
+from .write.styles import WORKBOOK_OPTIONS, Styles
 
 CALENDAR_TEMPLATE_NAME = "Aanbestedingskalender (sjabloon).xlsx"
 BUDGET_TEMPLATE_NAME = "Begroting (sjabloon).xlsx"
@@ -47,35 +47,6 @@ _EXPLANATION_WIDTH = 95
 # Fewer characters than the width fit on a line once words wrap; err towards a taller row.
 _EXPLANATION_CHARS_PER_LINE = 85
 
-# XlsxWriter format strings use US separators; Excel shows them in the user's locale, so a Dutch
-# Excel shows € 120.000,00 and 1-1-2023.
-_FORMATS: dict[str, dict[str, object]] = {
-    "title": {"bold": True, "font_size": 14},
-    "header": {
-        "bold": True,
-        "bg_color": "#DDEBF7",
-        "bottom": 1,
-        "text_wrap": True,
-        "valign": "top",
-    },
-    "money": {"num_format": '"€" #,##0.00;"€" -#,##0.00'},
-    "date": {"num_format": "dd-mm-yyyy"},
-    "whole": {"num_format": "#,##0"},
-    "centre": {"align": "center"},
-    "wrap": {"text_wrap": True, "valign": "top"},
-    "label": {"bold": True, "text_wrap": True, "valign": "top"},
-    "section": {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"},
-}
-
-_WORKBOOK_OPTIONS = {
-    # User text starting with = + - @ must stay text, never become a formula (SPEC §3).
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-    # Also fixes the zip entries' timestamps, so the same rows give the same bytes.
-    "in_memory": True,
-}
-
 
 def write_input_workbook(
     path: Path | str,
@@ -100,15 +71,13 @@ def write_input_workbook(
     if unknown:
         raise ValueError(f"rows for sheets that are not written: {unknown}")
 
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        workbook = xlsxwriter.Workbook(temporary, _WORKBOOK_OPTIONS)
+    with atomic_file(path) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         properties: dict[str, object] = {"created": created or datetime.now()}
         if title:
             properties["title"] = title
         workbook.set_properties(properties)
-        formats = {name: workbook.add_format(spec) for name, spec in _FORMATS.items()}
+        formats = Styles(workbook)
         if explanation_sheet:
             _write_explanation(workbook, formats, sheets, title)
         header_rows = {
@@ -126,12 +95,6 @@ def write_input_workbook(
                 codes_source=codes_source,
             )
         workbook.close()
-        # mkstemp creates the file private (0600); give it the mode a normal save would have.
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -161,12 +124,6 @@ def write_templates(folder: Path) -> list[Path]:
     return [calendar, budget]
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _codes_source(sheets: Sequence[SheetLayout], header_rows: Mapping[str, int]) -> str | None:
     """The range of Gemeenten codes for a drop-down, or None when Gemeenten is another workbook."""
     gemeenten = layout.GEMEENTEN
@@ -181,7 +138,7 @@ def _codes_source(sheets: Sequence[SheetLayout], header_rows: Mapping[str, int])
 
 def _write_sheet(
     workbook: Workbook,
-    formats: Mapping[str, object],
+    formats: Styles,
     sheet: SheetLayout,
     rows: Sequence[Sequence[object]],
     *,
@@ -193,11 +150,13 @@ def _write_sheet(
     columns = sheet.columns
     last_column = len(columns) - 1
     if title:
-        worksheet.write_string(0, 0, title, formats["title"])
+        worksheet.write_string(0, 0, title, formats.title)
 
     for index, column in enumerate(columns):
-        worksheet.set_column(index, index, column.width, formats.get(_kind(column.key)))
-        worksheet.write_string(header_row, index, column.header, formats["header"])
+        worksheet.set_column(
+            index, index, column.width, getattr(formats, _kind(column.key) or "text")
+        )
+        worksheet.write_string(header_row, index, column.header, formats.header)
     worksheet.freeze_panes(header_row + 1, 0)
     _print_setup(worksheet, landscape=True)
     worksheet.repeat_rows(0, header_row)
@@ -247,7 +206,7 @@ def _kind(key: str) -> str | None:
     if key in _WHOLE_NUMBER_KEYS:
         return "whole"
     if key in _CENTRED_KEYS:
-        return "centre"
+        return "mark"
     return None
 
 
@@ -257,7 +216,7 @@ def _write_value(
     column: int,
     value: object,
     key: str,
-    formats: Mapping[str, object],
+    formats: Styles,
 ) -> None:
     if value is None or value == "":
         return
@@ -266,12 +225,12 @@ def _write_value(
     elif isinstance(value, Decimal):
         # The only place an amount becomes a float: xlsxwriter needs a number, and Excel stores
         # doubles anyway. All arithmetic happens on Decimal before this point.
-        worksheet.write_number(row, column, float(value), formats["money"])
+        worksheet.write_number(row, column, float(value), formats.money)
     elif isinstance(value, datetime | date):
-        worksheet.write_datetime(row, column, value, formats["date"])
+        worksheet.write_datetime(row, column, value, formats.date)
     elif isinstance(value, int) and not isinstance(value, bool):
         kind = _kind(key)
-        worksheet.write_number(row, column, value, formats[kind] if kind else None)
+        worksheet.write_number(row, column, value, getattr(formats, kind) if kind else None)
     else:
         raise TypeError(f"cannot write {type(value).__name__} to an input workbook: {value!r}")
 
@@ -322,7 +281,7 @@ def _settings_validations(
 
 def _write_explanation(
     workbook: Workbook,
-    formats: Mapping[str, object],
+    formats: Styles,
     sheets: Sequence[SheetLayout],
     title: str | None,
 ) -> None:
@@ -333,14 +292,14 @@ def _write_explanation(
     worksheet.hide_gridlines(2)
     _print_setup(worksheet, landscape=False)
     lines = _explanation_lines(sheets)
-    worksheet.write_string(0, 0, f"Uitleg: {title}" if title else "Uitleg", formats["title"])
+    worksheet.write_string(0, 0, f"Uitleg: {title}" if title else "Uitleg", formats.title)
     row = 2
     for style, label, text in lines:
         if style == "blank":
             row += 1
             continue
-        label_format = formats["section"] if style == "section" else formats["label"]
-        text_format = formats["section"] if style == "section" else formats["wrap"]
+        label_format = formats.section if style == "section" else formats.label
+        text_format = formats.section if style == "section" else formats.wrap
         worksheet.write_string(row, 0, label, label_format)
         worksheet.write_string(row, 1, text, text_format)
         # Excel grows wrapped rows on opening, LibreOffice does not: set the height ourselves.

@@ -14,7 +14,7 @@ MONEY = '"€" #,##0.00;"€" -#,##0.00'
 MONEY_WHOLE = '"€" #,##0;"€" -#,##0'
 PERCENT = "0.00 %"
 WHOLE = "#,##0"
-DATE = "d-m-yyyy"
+DATE = "dd-mm-yyyy"  # as the jaarplan writes dates: 01-01-2023
 
 # xlsxwriter options for every workbook we write.
 WORKBOOK_OPTIONS: dict[str, Any] = {
@@ -68,6 +68,8 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "text": {},
     "wrap": {"text_wrap": True},
     "bold": {"bold": True},
+    "label": {"bold": True, "text_wrap": True},
+    "section": {"bold": True, "bg_color": BAND, "text_wrap": True},
     "code": {"font_name": "Consolas", "font_size": 9},
     "mark": {"align": "center"},
     "unknown": {"align": "center", "bg_color": BAD, "bold": True},
