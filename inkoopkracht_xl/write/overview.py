@@ -438,13 +438,15 @@ def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
     row = 3
     sheet.write_string(row, 0, "Invoerbestanden", styles.heading)
     row += 1
-    sheet.write_row(row, 0, ["Rol", "Bestand", "Grootte (bytes)", "SHA-256"], styles.header)
+    sheet.write_row(row, 0, ["Rol", "Bestand"], styles.header)
+    sheet.write_string(row, 2, "Grootte (bytes)", styles.header_right)
+    sheet.write_string(row, 3, "SHA-256", styles.header_indent)
     for item in audit.inputs:
         row += 1
         sheet.write_string(row, 0, item.role, styles.text)
         sheet.write_string(row, 1, item.name, styles.wrap)
         sheet.write_number(row, 2, item.size, styles.whole)
-        sheet.write_string(row, 3, item.sha256, styles.code)
+        sheet.write_string(row, 3, item.sha256, styles.code_indent)
     row += 2
     sheet.write_string(row, 0, "Parameters", styles.heading)
     row += 1

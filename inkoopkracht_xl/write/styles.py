@@ -71,6 +71,8 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "label": {"bold": True, "text_wrap": True},
     "section": {"bold": True, "bg_color": BAND, "text_wrap": True},
     "code": {"font_name": "Consolas", "font_size": 9},
+    "code_indent": {"font_name": "Consolas", "font_size": 9, "indent": 1},
+    "header_indent": {"bold": True, "bg_color": BAND, "bottom": 1, "valign": "bottom", "indent": 1},
     "mark": {"align": "center"},
     "unknown": {"align": "center", "bg_color": BAD, "bold": True},
     "money": {"num_format": MONEY},

@@ -1,0 +1,28 @@
+"""A real spreadsheet engine (LibreOffice, recalculating on load) agrees with every cached value."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from inkoopkracht_xl.cli import main
+
+from .builders import BUDGET, jaarplan_folder, set_cells
+from .recalc import formula_cells, recalculated_mismatches, requires_libreoffice
+
+
+@requires_libreoffice
+def test_overview_formulas_recalculate_to_their_cached_values(tmp_path):
+    folder = jaarplan_folder(tmp_path / "in")
+    # A fifth network member and a total with cents make the checks less trivial.
+    set_cells(folder / BUDGET, "Inwoners", {"E8": "ja"})  # LV joins the network (example figure)
+    set_cells(folder / BUDGET, "Begroting", {"B6": 2000.55})
+    path = tmp_path / "overzicht.xlsx"
+    result = CliRunner().invoke(main, ["verdeling", str(folder), "--overzicht", str(path)])
+    assert result.exit_code == 0, result.output
+
+    formulas = formula_cells(path)
+    # Totals and checks are formulas: 3 totals + 1 budget total + 2 checks on the key sheet.
+    assert {"C10", "D10", "E10"} <= set(formulas["Verdeelsleutel"])
+    assert len(formulas["Verdeelsleutel"]) == 6
+    assert len(formulas["Deelnamematrix"]) == 83 + 12 + 1  # per subject, per column, grand total
+    assert recalculated_mismatches(path, tmp_path / "work") == []
