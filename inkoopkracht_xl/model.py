@@ -213,3 +213,47 @@ class Inputs:
     budget_path: Path
     calendar: Calendar
     budget: Budget
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One line of an invoice: what it is for, how it was computed, and the amount (excl. BTW)."""
+
+    kind: str  # "netwerk", "project" or "toetreding" (a correction keeps the kind it corrects)
+    description: str  # Dutch, as printed: "Voorschot netwerkbijdrage 2024 (50 %)"
+    basis: str  # Dutch, how it was computed: "26,15 % van € 131.035"
+    amount: Decimal
+    reference: str = ""  # Kenmerk of the cost line, for project and join lines
+    subject: str = ""  # the tender, for project and join lines
+    cost_date: date | None = None  # date of the cost line
+    cost_total: Decimal | None = None  # the whole cost line being split
+    participants: tuple[str, ...] = ()  # codes sharing the cost line in this split
+    join: str = ""  # the join this line settles: "subject|code|yyyy-mm-dd"
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """What one municipality is charged (or credited) for one period.
+
+    The penvoerder gets no invoice: its lines form an own-share statement (kind "eigen aandeel",
+    no number). A negative total is a creditnota.
+    """
+
+    code: str
+    name: str
+    period: str  # "2024-H1", "2024-H2" or "2024"
+    year: int
+    lines: tuple[InvoiceLine, ...]
+    kind: str = "factuur"  # "factuur", "creditnota" or "eigen aandeel"
+    number: str = ""  # "IK-2024-0001"; empty for the penvoerder's own share
+    issue_date: date | None = None
+    due_date: date | None = None
+    refers_to: str = ""  # for a correction: the number of the invoice it corrects
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def is_own_share(self) -> bool:
+        return self.kind == "eigen aandeel"
