@@ -109,6 +109,36 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "error": {"font_color": "#9C0006", "text_wrap": True, "bold": True},
     "diagonal": {"bold": True, "align": "center", "border": 1, "border_color": "#808080"},
     "count": {"align": "center"},
+    # The invoice (Factuur sheet): letterhead, title, addressee and the details block.
+    "invoice_title": {"bold": True, "font_size": 20, "font_color": ACCENT},
+    "sender_name": {"bold": True, "font_size": 12, "font_color": ACCENT},
+    "sender": {"font_color": "#404040"},
+    "letterhead_rule": {"bottom": 2, "bottom_color": ACCENT},
+    "addressee": {"bold": True, "font_size": 11},
+    "detail_label": {"bold": True},
+    "detail_value": {"align": "left"},
+    "detail_date": {"num_format": DATE, "align": "left"},
+    "subject_line": {"bold": True, "text_wrap": True},
+    "instruction": {"text_wrap": True, "font_size": 10},
+    # Invoice lines: a hairline between lines guides the eye across the wide description.
+    "line_text": {"text_wrap": True, "bottom": 7, "bottom_color": "#BFBFBF"},
+    "line_code": {"align": "left", "indent": 1, "bottom": 7, "bottom_color": "#BFBFBF"},
+    "line_money": {"num_format": MONEY, "bottom": 7, "bottom_color": "#BFBFBF"},
+    # Indented or centred cells keep a wrapped neighbour's text from touching them
+    # (Excel indents only left-aligned cells, so the indented ones say align left).
+    "wrap_indent": {"text_wrap": True, "align": "left", "indent": 1},
+    "header_wrap_indent": {
+        "bold": True,
+        "bg_color": BAND,
+        "bottom": 1,
+        "text_wrap": True,
+        "valign": "bottom",
+        "align": "left",
+        "indent": 1,
+    },
+    "date_centre": {"num_format": DATE, "align": "center"},
+    "centre": {"align": "center"},
+    "band_centre": {"bold": True, "bg_color": BAND, "top": 1, "align": "center"},
 }
 
 

@@ -1,0 +1,453 @@
+"""One municipality's invoice workbook: Factuur, Specificatie and Kalender sheets (xlsxwriter)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
+from ..money import format_euro
+from .files import atomic_file
+from .overview import ORGANISATION
+from .styles import WORKBOOK_OPTIONS, Styles, number, print_setup, wrapped_height
+
+SPECIFIED_KINDS = ("project", "toetreding", "correctie")
+OPEN_CATEGORIES = (3, 4)
+
+# Factuur columns: Omschrijving | Grondslag | Kenmerk | Bedrag (Excel character units).
+_INVOICE_WIDTHS = (50, 32, 14, 15)
+_INVOICE_SPAN = sum(_INVOICE_WIDTHS)
+
+
+def write_invoice(path: Path, invoice: Invoice, inputs: Inputs, *, created: datetime) -> Path:
+    """Write `invoice` as a workbook to `path` atomically; returns `path`.
+
+    Sheets: Factuur (the invoice as printed and sent), Specificatie (each project and join line
+    with its key) and Kalender (the subjects the municipality takes part in, and the open ones).
+    """
+    if invoice.is_own_share:
+        raise ValueError("de penvoerder krijgt geen factuur; schrijf het eigen aandeel elders")
+    sender = _sender_name(inputs)
+    with atomic_file(path) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        workbook.set_properties(
+            {
+                "title": f"Factuur {invoice.number} {invoice.name}",
+                "subject": _regarding(invoice),
+                "author": sender,
+                "company": sender,
+                "created": created,
+            }
+        )
+        styles = Styles(workbook)
+        _invoice_sheet(workbook, styles, invoice, inputs)
+        _specification_sheet(workbook, styles, invoice)
+        _calendar_sheet(workbook, styles, invoice, inputs)
+        workbook.close()
+    return path
+
+
+def specified_lines(invoice: Invoice) -> tuple[InvoiceLine, ...]:
+    """The lines the Specificatie sheet lists: project and join lines that name a cost line."""
+    return tuple(line for line in invoice.lines if line.kind in SPECIFIED_KINDS and line.reference)
+
+
+def payment_instruction(invoice: Invoice, inputs: Inputs) -> str:
+    """The sentence under the total: how to pay a factuur, or how a creditnota is settled."""
+    settings = inputs.budget.settings
+    total = invoice.total
+    if _is_credit(invoice):
+        return (
+            f"Het bedrag van {format_euro(abs(total))} wordt met u verrekend of binnen "
+            f"{settings.payment_days} dagen teruggestort."
+        )
+    when = (
+        f"vóór {_dutch_date(invoice.due_date)}"
+        if invoice.due_date
+        else f"binnen {settings.payment_days} dagen na de factuurdatum"
+    )
+    iban = settings.sender.iban.strip()
+    account = f" op {iban}" if iban else ""
+    return (
+        f"Wij verzoeken u het totaalbedrag van {format_euro(total)} {when} over te maken"
+        f"{account} t.n.v. {_sender_name(inputs)}, onder vermelding van factuurnummer "
+        f"{invoice.number}."
+    )
+
+
+def _is_credit(invoice: Invoice) -> bool:
+    return invoice.kind == "creditnota"
+
+
+def _kind_word(invoice: Invoice) -> str:
+    return "Creditnota" if _is_credit(invoice) else "Factuur"
+
+
+def _regarding(invoice: Invoice) -> str:
+    return f"Kostenverdeling {ORGANISATION} {invoice.period}"
+
+
+def _sender_name(inputs: Inputs) -> str:
+    return inputs.budget.settings.sender.name.strip() or ORGANISATION
+
+
+def _dutch_date(day: date) -> str:
+    return f"{day:%d-%m-%Y}"
+
+
+def _write_date(sheet: Worksheet, row: int, col: int, day: date | None, fmt) -> None:
+    if day is None:
+        sheet.write_blank(row, col, None, fmt)
+    else:
+        sheet.write_datetime(row, col, datetime(day.year, day.month, day.day), fmt)
+
+
+def _write_text(sheet: Worksheet, row: int, col: int, text: str, fmt) -> None:
+    """User text, always as text (never a formula); an empty text leaves a blank cell."""
+    if text:
+        sheet.write_string(row, col, text, fmt)
+    else:
+        sheet.write_blank(row, col, None, fmt)
+
+
+def _write_money(sheet: Worksheet, row: int, col: int, amount, fmt) -> None:
+    if amount is None:
+        sheet.write_blank(row, col, None, fmt)
+    else:
+        sheet.write_number(row, col, number(amount), fmt)
+
+
+def _sum(sheet: Worksheet, row: int, col: int, first: int, last: int, value, fmt) -> None:
+    """A SUM formula that carries its computed value (xlsxwriter would cache 0 otherwise)."""
+    span = f"{xl_rowcol_to_cell(first, col)}:{xl_rowcol_to_cell(last, col)}"
+    sheet.write_formula(row, col, f"=SUM({span})", fmt, value)
+
+
+def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs: Inputs) -> None:
+    sheet = workbook.add_worksheet("Factuur")
+    sheet.hide_gridlines(2)
+    last_col = len(_INVOICE_WIDTHS) - 1
+    settings = inputs.budget.settings
+    sender = settings.sender
+
+    # Letterhead: who sends it; an empty field leaves its line out.
+    row = 0
+    sheet.write_string(row, 0, _sender_name(inputs), styles.sender_name)
+    sheet.set_row(row, 17)
+    for text in (
+        sender.address.strip(),
+        f"IBAN: {sender.iban.strip()}" if sender.iban.strip() else "",
+        f"E-mail: {sender.email.strip()}" if sender.email.strip() else "",
+    ):
+        if text:
+            row += 1
+            sheet.write_string(row, 0, text, styles.sender)
+    row += 1
+    for col in range(last_col + 1):
+        sheet.write_blank(row, col, None, styles.letterhead_rule)
+    sheet.set_row(row, 6)
+
+    row += 2
+    sheet.write_string(row, 0, _kind_word(invoice).upper(), styles.invoice_title)
+    sheet.set_row(row, 28)
+
+    # Addressee on the left, the invoice's particulars on the right, side by side.
+    row += 2
+    addressee = [(f"Gemeente {invoice.name}", styles.addressee)]
+    contact = next((c for c in inputs.budget.contacts if c.code == invoice.code), None)
+    if contact is not None and contact.name.strip():
+        addressee.append((f"t.a.v. {contact.name.strip()}", styles.text))
+    details: list[tuple[str, object]] = [
+        ("Factuurnummer", invoice.number),
+        ("Factuurdatum", invoice.issue_date),
+        ("Vervaldatum", invoice.due_date),
+        ("Periode", invoice.period),
+    ]
+    for offset in range(max(len(addressee), len(details))):
+        if offset < len(addressee):
+            text, fmt = addressee[offset]
+            sheet.write_string(row + offset, 0, text, fmt)
+        if offset < len(details):
+            label, value = details[offset]
+            sheet.write_string(row + offset, 2, label, styles.detail_label)
+            if isinstance(value, str):
+                sheet.write_string(row + offset, 3, value, styles.detail_value)
+            else:
+                _write_date(sheet, row + offset, 3, value, styles.detail_date)
+    row += max(len(addressee), len(details)) + 1
+
+    regarding = [f"Betreft: {_regarding(invoice)}"]
+    if invoice.refers_to:
+        regarding.append(f"Correctie op factuur {invoice.refers_to}")
+    for text in regarding:
+        sheet.merge_range(row, 0, row, last_col, text, styles.subject_line)
+        sheet.set_row(row, wrapped_height([(text, _INVOICE_SPAN)]))
+        row += 1
+
+    # The lines, with how each amount was computed.
+    row += 1
+    header_row = row
+    sheet.write_row(header_row, 0, ["Omschrijving", "Grondslag"], styles.header)
+    sheet.write_string(header_row, 2, "Kenmerk", styles.header_wrap_indent)
+    sheet.write_string(header_row, 3, "Bedrag", styles.header_right)
+    for line in invoice.lines:
+        row += 1
+        _write_text(sheet, row, 0, line.description, styles.line_text)
+        _write_text(sheet, row, 1, line.basis, styles.line_text)
+        _write_text(sheet, row, 2, line.reference, styles.line_code)
+        sheet.write_number(row, 3, number(line.amount), styles.line_money)
+        sheet.set_row(
+            row,
+            wrapped_height(
+                [(line.description, _INVOICE_WIDTHS[0]), (line.basis, _INVOICE_WIDTHS[1])]
+            ),
+        )
+    total_row = row + 1
+    label = "Totaal te verrekenen" if _is_credit(invoice) else "Totaal te betalen"
+    sheet.write_string(total_row, 0, label, styles.total_label)
+    sheet.write_blank(total_row, 1, None, styles.total_label)
+    sheet.write_blank(total_row, 2, None, styles.total_label)
+    if invoice.lines:
+        _sum(
+            sheet,
+            total_row,
+            3,
+            header_row + 1,
+            total_row - 1,
+            number(invoice.total),
+            styles.total_money,
+        )
+    else:
+        sheet.write_number(total_row, 3, 0, styles.total_money)
+
+    row = total_row + 2
+    sheet.write_string(row, 0, "Bedragen exclusief BTW.", styles.text)
+    row += 2
+    instruction = payment_instruction(invoice, inputs)
+    sheet.merge_range(row, 0, row, last_col, instruction, styles.instruction)
+    sheet.set_row(row, wrapped_height([(instruction, _INVOICE_SPAN)]))
+    if specified_lines(invoice):
+        row += 2
+        note = (
+            "De verdeling van de projectkosten per kostenpost staat op het werkblad Specificatie."
+        )
+        sheet.merge_range(row, 0, row, last_col, note, styles.note)
+        sheet.set_row(row, wrapped_height([(note, _INVOICE_SPAN)]))
+    if sender.email.strip():
+        row += 1
+        question = (
+            f"Vragen over deze {_kind_word(invoice).lower()}? Mail naar {sender.email.strip()}."
+        )
+        sheet.merge_range(row, 0, row, last_col, question, styles.note)
+
+    for col, width in enumerate(_INVOICE_WIDTHS):
+        sheet.set_column(col, col, width)
+    print_setup(sheet, title=f"{_kind_word(invoice)} {invoice.number} · Gemeente {invoice.name}")
+    sheet.print_area(0, 0, row, last_col)
+
+
+def _titles(
+    sheet: Worksheet, styles: Styles, title: str, subtitle: str, columns: int, width: float
+):
+    sheet.write_string(0, 0, title, styles.title)
+    sheet.set_row(0, 22)
+    sheet.merge_range(1, 0, 1, columns - 1, subtitle, styles.subtitle)
+    sheet.set_row(1, wrapped_height([(subtitle, width)]))
+
+
+# Specificatie columns: (header, width, header style). Amounts are right-aligned, so the text
+# column after an amount is indented and dates are centred: neighbours never touch.
+_SPECIFICATION_COLUMNS = (
+    ("Kenmerk", 13, "header"),
+    ("Onderwerp", 32, "header"),
+    ("Omschrijving", 30, "header"),
+    ("Datum", 12, "header_centre"),
+    ("Totaalbedrag", 14, "header_right"),
+    ("Deelnemers", 21, "header_wrap_indent"),
+    ("Grondslag", 28, "header"),
+    ("Aandeel", 13, "header_right"),
+)
+
+
+def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -> None:
+    sheet = workbook.add_worksheet("Specificatie")
+    columns = len(_SPECIFICATION_COLUMNS)
+    span = sum(width for _, width, _ in _SPECIFICATION_COLUMNS)
+    _titles(
+        sheet,
+        styles,
+        f"Specificatie projectkosten {invoice.period}",
+        f"{_kind_word(invoice)} {invoice.number} aan Gemeente {invoice.name}: per kostenpost het "
+        "totaalbedrag, de deelnemende gemeenten en het aandeel van de gemeente. "
+        "Bedragen exclusief BTW.",
+        columns,
+        span,
+    )
+    for col, (_, width, _) in enumerate(_SPECIFICATION_COLUMNS):
+        sheet.set_column(col, col, width)
+    title = f"Specificatie {invoice.number} · Gemeente {invoice.name}"
+    lines = specified_lines(invoice)
+    header_row = 3
+    if not lines:
+        sheet.write_string(header_row, 0, "Geen projectkosten in deze periode.", styles.text)
+        print_setup(sheet, landscape=True, title=title)
+        return
+
+    for col, (header, _, style) in enumerate(_SPECIFICATION_COLUMNS):
+        sheet.write_string(header_row, col, header, getattr(styles, style))
+    row = header_row
+    for line in lines:
+        row += 1
+        participants = ", ".join(line.participants)
+        _write_text(sheet, row, 0, line.reference, styles.text)
+        _write_text(sheet, row, 1, line.subject, styles.wrap)
+        _write_text(sheet, row, 2, line.description, styles.wrap)
+        _write_date(sheet, row, 3, line.cost_date, styles.date_centre)
+        _write_money(sheet, row, 4, line.cost_total, styles.money)
+        _write_text(sheet, row, 5, participants, styles.wrap_indent)
+        _write_text(sheet, row, 6, line.basis, styles.wrap)
+        sheet.write_number(row, 7, number(line.amount), styles.money)
+        sheet.set_row(
+            row,
+            wrapped_height(
+                [
+                    (line.reference, 13),
+                    (line.subject, 32),
+                    (line.description, 30),
+                    (participants, 19),
+                    (line.basis, 28),
+                ]
+            ),
+        )
+    last = row
+    total_row = last + 1
+    sheet.write_string(total_row, 0, "Totaal", styles.total_label)
+    for col in range(1, columns - 1):
+        sheet.write_blank(total_row, col, None, styles.total_label)
+    _sum(
+        sheet,
+        total_row,
+        columns - 1,
+        header_row + 1,
+        last,
+        number(sum((line.amount for line in lines), Decimal("0.00"))),
+        styles.total_money,
+    )
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.autofilter(header_row, 0, last, columns - 1)
+    print_setup(sheet, landscape=True, repeat_rows=(header_row, header_row), title=title)
+    sheet.print_area(0, 0, total_row, columns - 1)
+
+
+# Kalender columns: (header, width, header style); years are centred, clear of wrapped text.
+_CALENDAR_COLUMNS = (
+    ("Categorie", 10, "header_centre"),
+    ("Onderwerp", 54, "header"),
+    ("Jaar van inventarisatie", 13, "header_centre"),
+    ("Deelnemende gemeenten", 24, "header"),
+    ("Jaar gezamenlijk aanbesteed", 13, "header_centre"),
+)
+
+
+def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs: Inputs) -> None:
+    sheet = workbook.add_worksheet("Kalender")
+    calendar = inputs.calendar
+    year = inputs.budget.settings.year
+    columns = len(_CALENDAR_COLUMNS)
+    span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
+    mine = [s for s in calendar.subjects if invoice.code in s.participants]
+    open_subjects = [
+        s
+        for s in calendar.subjects
+        if s.category in OPEN_CATEGORIES and invoice.code not in s.participants
+    ]
+    _titles(
+        sheet,
+        styles,
+        f"Aanbestedingskalender {year}: Gemeente {invoice.name}",
+        f"De onderwerpen waaraan Gemeente {invoice.name} deelneemt, per categorie; daaronder "
+        "de open onderwerpen van categorie 3 en 4 om samen te verkennen.",
+        columns,
+        span,
+    )
+    for col, (_, width, _) in enumerate(_CALENDAR_COLUMNS):
+        sheet.set_column(col, col, width)
+
+    header_row = 3
+    for col, (header, _, style) in enumerate(_CALENDAR_COLUMNS):
+        sheet.write_string(header_row, col, header, getattr(styles, style))
+    sheet.set_row(header_row, 28)
+    row = header_row
+    if mine:
+        row = _subject_rows(sheet, styles, row, mine, full=True)
+    else:
+        row += 1
+        sheet.write_string(
+            row,
+            0,
+            f"Gemeente {invoice.name} neemt aan geen onderwerp van de kalender deel.",
+            styles.text,
+        )
+
+    row += 2
+    sheet.write_string(
+        row, 0, "Open onderwerpen om samen te verkennen (categorie 3 en 4)", styles.heading
+    )
+    row += 1
+    note = (
+        f"Onderwerpen waaraan Gemeente {invoice.name} nog niet deelneemt. "
+        "Interesse? Meld het bij de coördinator van Inkoopkracht."
+    )
+    sheet.merge_range(row, 0, row, columns - 1, note, styles.note)
+    sheet.set_row(row, wrapped_height([(note, span)]))
+    row += 1
+    open_header = row
+    for col, (header, _, style) in enumerate(_CALENDAR_COLUMNS[:3]):
+        sheet.write_string(open_header, col, header, getattr(styles, style))
+    sheet.set_row(open_header, 28)
+    if open_subjects:
+        row = _subject_rows(sheet, styles, row, open_subjects, full=False)
+    else:
+        row += 1
+        sheet.write_string(row, 0, "Geen open onderwerpen.", styles.text)
+
+    # Years are text on purpose ("2023/2024", "Nader te bepalen"): no green "number as text" marks.
+    sheet.ignore_errors({"number_stored_as_text": f"A1:{xl_rowcol_to_cell(row, columns - 1)}"})
+    sheet.freeze_panes(header_row + 1, 0)
+    # No repeated header rows in print: below the first table the open subjects have their own.
+    print_setup(sheet, title=f"Kalender {year} · Gemeente {invoice.name}")
+    sheet.print_area(0, 0, row, columns - 1)
+
+
+def _subject_rows(
+    sheet: Worksheet, styles: Styles, row: int, subjects: list[Subject], *, full: bool
+) -> int:
+    """Subjects grouped by category under a band with the category's name; returns the last row."""
+    last_col = len(_CALENDAR_COLUMNS) - 1 if full else 2
+    category = None
+    for subject in sorted(subjects, key=lambda s: s.category):
+        if subject.category != category:
+            category = subject.category
+            row += 1
+            sheet.write_number(row, 0, category, styles.band_centre)
+            name = CATEGORIES.get(category, "")
+            # Merged over the row: the longest category name is wider than the Onderwerp column.
+            sheet.merge_range(row, 1, row, last_col, name, styles.band)
+        row += 1
+        sheet.write_number(row, 0, subject.category, styles.count)
+        sheet.write_string(row, 1, subject.name, styles.wrap)
+        _write_text(sheet, row, 2, subject.inventory_year, styles.centre)
+        texts = [(subject.name, _CALENDAR_COLUMNS[1][1])]
+        if full:
+            participants = ", ".join(subject.participants)
+            _write_text(sheet, row, 3, participants, styles.wrap)
+            _write_text(sheet, row, 4, subject.joint_year, styles.centre)
+            texts.append((participants, _CALENDAR_COLUMNS[3][1]))
+        sheet.set_row(row, wrapped_height(texts))
+    return row
