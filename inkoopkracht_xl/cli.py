@@ -271,6 +271,56 @@ def verdeling(map: Path, as_json: bool, overzicht: Path | None) -> None:
         click.echo(f"Overzicht geschreven: {overzicht}")
 
 
+@main.command()
+@folder_argument
+@click.option("--periode", required=True, help="De periode: 2024-H1, 2024-H2 of 2024 (heel jaar).")
+@click.option(
+    "--uit",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Map voor de uitvoer en het register (standaard: MAP/uitvoer).",
+)
+@click.option(
+    "--correctie",
+    is_flag=True,
+    help="Maak correctiefacturen voor een periode die al verzonden is.",
+)
+@click.option(
+    "--datum",
+    type=click.DateTime(formats=["%d-%m-%Y", "%Y-%m-%d"]),
+    help="Factuurdatum (dd-mm-jjjj); standaard vandaag.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Geef de afrekening als JSON.")
+@_report_refusals
+def afrekening(
+    map: Path, periode: str, uit: Path | None, correctie: bool, datum: Any, as_json: bool
+) -> None:
+    """Maak de afrekening van een periode: overzicht, facturen en register."""
+    from .afrekening import run_settlement
+    from .money import format_euro
+
+    run = run_settlement(
+        map, periode, out=uit, correction=correctie, issue_date=datum.date() if datum else None
+    )
+    if as_json:
+        click.echo(json.dumps(run.as_json(), ensure_ascii=False, indent=2))
+        return
+    for finding in run.findings:
+        click.echo(_styled(finding.text(), finding.level.value), err=True)
+    click.echo(f"Afrekening {run.batch} geschreven naar {run.folder}")
+    width = max((len(i.name) for i in run.invoices), default=10)
+    for invoice in run.invoices:
+        number = invoice.number or "-"
+        click.echo(
+            f"  {number:<13} {invoice.kind:<13} {invoice.name:<{width}}  "
+            f"{format_euro(invoice.total):>15}"
+        )
+    check = "OK" if run.settlement.balanced else "VERSCHIL"
+    click.echo(
+        f"{len(run.billed)} facturen en creditnota's; controle facturen + eigen aandeel = "
+        f"kosten: {check}. Bekijk de facturen voordat u ze verstuurt."
+    )
+
+
 def _not_yet(name: str) -> Callable[..., None]:
     def command(**_: Any) -> None:
         click.echo(
@@ -283,9 +333,6 @@ def _not_yet(name: str) -> Callable[..., None]:
     return command
 
 
-main.command(
-    "afrekening", help="Maak de afrekening en facturen van een periode (nog niet beschikbaar)."
-)(folder_argument(click.option("--periode")(_not_yet("afrekening"))))
 main.command("verstuur", help="Verstuur de facturen van een periode (nog niet beschikbaar).")(
     click.argument("uitvoer", type=click.Path(path_type=Path))(_not_yet("verstuur"))
 )

@@ -26,3 +26,17 @@ def test_overview_formulas_recalculate_to_their_cached_values(tmp_path):
     assert len(formulas["Verdeelsleutel"]) == 6
     assert len(formulas["Deelnamematrix"]) == 83 + 12 + 1  # per subject, per column, grand total
     assert recalculated_mismatches(path, tmp_path / "work") == []
+
+
+@requires_libreoffice
+def test_settlement_outputs_recalculate_to_their_cached_values(tmp_path):
+    from inkoopkracht_xl.afrekening import run_settlement
+
+    from .builders import JAARPLAN
+
+    run = run_settlement(JAARPLAN, "2024-H1", out=tmp_path / "uit")
+    overview = run.folder / "overzicht-2024-H1.xlsx"
+    invoice = next((run.folder / "facturen").glob("*Delft.xlsx"))
+    assert len(formula_cells(overview)["Afrekening"]) == 7 + 3  # a subtotal per invoice, 3 checks
+    assert recalculated_mismatches(overview, tmp_path / "o") == []
+    assert recalculated_mismatches(invoice, tmp_path / "i") == []

@@ -90,7 +90,7 @@ def load_folder(folder: Path) -> Loaded:
                     "Haal het bestand uit de map als het er niet hoort.",
                 )
             )
-    sha256 = {book.name: _sha256(book.path) for book in books}
+    sha256 = {book.name: sha256_of(book.path) for book in books}
     if calendar_book is None or budget_book is None or any(f.is_error for f in findings):
         return Loaded(None, tuple(findings), sha256)
     calendar = read_calendar(Reader(calendar_book, findings))
@@ -152,7 +152,7 @@ def _one_for_role(
     return None
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
@@ -14,6 +15,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..allocate import AllocationKey, collaboration_matrix, participation_matrix
 from ..model import CATEGORIES, Finding, Inputs
 from ..money import format_euro
+from ..settle import Settlement
 from .files import atomic_file
 from .styles import (
     WORKBOOK_OPTIONS,
@@ -46,8 +48,18 @@ class Audit:
     findings: tuple[Finding, ...]
 
 
-def write_overview(path: Path, inputs: Inputs, key: AllocationKey, audit: Audit) -> Path:
-    """Write the overview workbook to `path` atomically (a temporary file, then moved in place)."""
+def write_overview(
+    path: Path,
+    inputs: Inputs,
+    key: AllocationKey,
+    audit: Audit,
+    settlement: Settlement | None = None,
+) -> Path:
+    """Write the overview workbook to `path` atomically (a temporary file, then moved in place).
+
+    With a settlement it also has the Afrekening sheet: every municipality's lines and total, and
+    the check that the invoices plus the penvoerder's own share equal the period's costs.
+    """
     with atomic_file(path) as temporary:
         workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         workbook.set_properties(
@@ -62,6 +74,8 @@ def write_overview(path: Path, inputs: Inputs, key: AllocationKey, audit: Audit)
         _key_sheet(workbook, styles, inputs, key)
         _matrix_sheet(workbook, styles, inputs)
         _collaboration_sheet(workbook, styles, inputs)
+        if settlement is not None:
+            _settlement_sheet(workbook, styles, inputs, settlement, audit)
         _audit_sheet(workbook, styles, audit)
         workbook.close()
     return path
@@ -122,42 +136,58 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
     row = total_row + 3
     sheet.write_string(row, 0, f"Begroting {key.year} (exclusief BTW)", styles.heading)
     row += 1
+    realised = bool(budget.posts) and all(p.realised is not None for p in budget.posts)
     sheet.write_string(row, 0, "", styles.header)
     sheet.write_string(row, 1, "Post", styles.header)
     sheet.write_string(row, 2, "", styles.header)
-    sheet.write_string(row, 3, "", styles.header)
-    sheet.write_string(row, 4, "Begroot", styles.header_right)
+    sheet.write_string(row, 3, "Begroot", styles.header_right)
+    sheet.write_string(row, 4, "Gerealiseerd", styles.header_right)
     posts_first = row + 1
     for post in budget.posts:
         row += 1
         sheet.write_string(row, 1, post.name, styles.text)
-        sheet.write_number(row, 4, number(post.budgeted), styles.money)
+        sheet.write_number(row, 3, number(post.budgeted), styles.money)
+        if post.realised is not None:
+            sheet.write_number(row, 4, number(post.realised), styles.money)
     budget_total_row = row + 1
-    sheet.write_string(budget_total_row, 0, "", styles.total_label)
-    sheet.write_string(budget_total_row, 1, "Totaal begroting", styles.total_label)
-    sheet.write_string(budget_total_row, 2, "", styles.total_label)
-    sheet.write_string(budget_total_row, 3, "", styles.total_label)
+    for col in range(3):
+        sheet.write_string(
+            budget_total_row, col, "Totaal begroting" if col == 1 else "", styles.total_label
+        )
     _sum(
         sheet,
         budget_total_row,
-        4,
+        3,
         posts_first,
         row,
         number(budget.total_budgeted),
         styles.total_money,
     )
+    if realised:
+        total_realised = sum(p.realised for p in budget.posts)
+        _sum(
+            sheet, budget_total_row, 4, posts_first, row, number(total_realised), styles.total_money
+        )
+    else:
+        sheet.write_string(budget_total_row, 4, "", styles.total_label)
 
     row = budget_total_row + 2
     shares_total = xl_rowcol_to_cell(total_row, 4)
-    budget_total = xl_rowcol_to_cell(budget_total_row, 4)
-    sheet.write_string(row, 1, "Controle: som van de bijdragen = te verdelen bedrag", styles.bold)
+    # The key splits the realised total when every post has one, else the budgeted total.
+    used_total = xl_rowcol_to_cell(budget_total_row, 4 if realised else 3)
+    sheet.write_string(
+        row,
+        1,
+        f"Controle: som van de bijdragen = {'gerealiseerd' if realised else 'begroot'} totaal",
+        styles.bold,
+    )
     _check(
         sheet,
         styles,
         row,
         4,
-        f"ROUND({shares_total}-{budget_total},2)=0",
-        sum(s.amount for s in key.shares) == key.total == budget.total_budgeted,
+        f"ROUND({shares_total}-{used_total},2)=0",
+        sum(s.amount for s in key.shares) == key.total,
     )
     row += 1
     sheet.write_string(row, 1, "Controle: som van de percentages = 100,00 %", styles.bold)
@@ -422,6 +452,101 @@ def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
         sheet.insert_chart(table_row, 4, chart, {"x_offset": 10})
     print_setup(
         sheet, landscape=len(codes) > 12, repeat_rows=(header_row, header_row), title="Samenwerking"
+    )
+
+
+def _settlement_sheet(
+    workbook, styles: Styles, inputs: Inputs, settlement: Settlement, audit: Audit
+) -> None:
+    sheet = workbook.add_worksheet("Afrekening")
+    settings = inputs.budget.settings
+    lead = next((i.name for i in settlement.invoices if i.is_own_share), settings.lead)
+    batch = dict(audit.parameters).get("Periode", settlement.period.label)
+    _titles(
+        sheet,
+        styles,
+        f"Afrekening {batch}",
+        f"Per gemeente de regels van deze periode, exclusief BTW. De penvoerder ({lead}) krijgt "
+        "geen factuur; haar eigen aandeel staat hier wel, zodat de controle onderaan sluit.",
+        (7, 212),
+    )
+    header_row = 3
+    headers = ("Gemeente", "Nummer", "Soort", "Omschrijving", "Grondslag", "Kenmerk", "Bedrag")
+    sheet.write_row(header_row, 0, headers[:6], styles.header)
+    sheet.write_string(header_row, 6, headers[6], styles.header_right)
+    row = header_row
+    first_line = header_row + 1
+    subtotal_rows: list[int] = []
+    for invoice in settlement.invoices:
+        start = row + 1
+        for line in invoice.lines:
+            row += 1
+            sheet.write_string(row, 0, invoice.name, styles.text)
+            sheet.write_string(row, 1, invoice.number, styles.code)
+            sheet.write_string(row, 2, invoice.kind, styles.text)
+            sheet.write_string(row, 3, line.description, styles.text)
+            sheet.write_string(row, 4, line.basis, styles.text)
+            sheet.write_string(row, 5, line.reference, styles.code)
+            sheet.write_number(row, 6, number(line.amount), styles.money)
+        row += 1
+        subtotal_rows.append(row)
+        label = "Eigen aandeel" if invoice.is_own_share else f"Totaal {invoice.kind}"
+        sheet.write_string(row, 0, f"{label} {invoice.name}", styles.total_label)
+        for col in range(1, 6):
+            sheet.write_blank(row, col, None, styles.total_label)
+        _sum(sheet, row, 6, start, row - 1, number(invoice.total), styles.total_money)
+    last_line = row
+
+    kinds = f"{xl_rowcol_to_cell(first_line, 2)}:{xl_rowcol_to_cell(last_line, 2)}"
+    amounts = f"{xl_rowcol_to_cell(first_line, 6)}:{xl_rowcol_to_cell(last_line, 6)}"
+    billed = sum((i.total for i in settlement.invoices if not i.is_own_share), Decimal("0.00"))
+    own = sum((i.total for i in settlement.invoices if i.is_own_share), Decimal("0.00"))
+    row += 2
+    sheet.write_string(row, 3, "Controle", styles.heading)
+    summary = [
+        (
+            "Facturen en creditnota's",
+            f'=SUMIF({kinds},"factuur",{amounts})+SUMIF({kinds},"creditnota",{amounts})',
+            billed,
+        ),
+        ("Eigen aandeel penvoerder", f'=SUMIF({kinds},"eigen aandeel",{amounts})', own),
+    ]
+    cells = {}
+    for label, formula, value in summary:
+        row += 1
+        sheet.write_string(row, 3, label, styles.text)
+        sheet.write_formula(row, 6, formula, styles.money, number(value))
+        cells[label] = xl_rowcol_to_cell(row, 6)
+    row += 1
+    sheet.write_string(row, 3, "Netwerkkosten van deze periode", styles.text)
+    sheet.write_number(row, 6, number(settlement.network_due), styles.money)
+    network_cell = xl_rowcol_to_cell(row, 6)
+    row += 1
+    sheet.write_string(row, 3, "Projectkosten die nu voor het eerst worden verdeeld", styles.text)
+    sheet.write_number(row, 6, number(settlement.costs_billed), styles.money)
+    costs_cell = xl_rowcol_to_cell(row, 6)
+    row += 1
+    sheet.write_string(row, 3, "Facturen + eigen aandeel = kosten van de periode", styles.bold)
+    billed_cell, own_cell = cells["Facturen en creditnota's"], cells["Eigen aandeel penvoerder"]
+    _check(
+        sheet,
+        styles,
+        row,
+        6,
+        f"ROUND({billed_cell}+{own_cell}-{network_cell}-{costs_cell},2)=0",
+        settlement.balanced,
+    )
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 13)
+    sheet.set_column(2, 2, 12)
+    sheet.set_column(3, 3, 84)
+    sheet.set_column(4, 4, 52)
+    sheet.set_column(5, 5, 13)
+    sheet.set_column(6, 6, 14)
+    sheet.freeze_panes(header_row + 1, 1)
+    sheet.autofilter(header_row, 0, last_line, 6)
+    print_setup(
+        sheet, landscape=True, repeat_rows=(header_row, header_row), title=f"Afrekening {batch}"
     )
 
 
