@@ -153,6 +153,7 @@ def run_settlement(
             settlement = _correction_settlement(fresh, numbered)
         else:
             settlement = replace(fresh, invoices=numbered)
+        findings += missing_contacts(numbered, inputs, out / batch)
         result = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), run_id)
         staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
         try:
@@ -271,15 +272,72 @@ def _write_outputs(staging: Path, run: SettlementRun, loaded: Loaded, now: datet
         )
         if len(billed) >= PROGRESS_FROM and (count % 25 == 0 or count == len(billed)):
             print(f"Facturen geschreven: {count} van {len(billed)}", file=sys.stderr)
+    drafts = _write_drafts(staging, run, inputs, now)
     manifest = {
         "batch": run.batch,
         "periode": period.label,
         "run": run.run_id,
-        "facturen": {i.number: invoice_filename(run.batch, i.name) for i in billed},
+        "facturen": {
+            i.number: {
+                "bestand": invoice_filename(run.batch, i.name),
+                "sha256": sha256_of(invoices_folder / invoice_filename(run.batch, i.name)),
+                "concept": drafts.get(i.number),
+            }
+            for i in billed
+        },
     }
     (staging / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+
+
+def _write_drafts(staging: Path, run: SettlementRun, inputs, now: datetime) -> dict[str, str]:
+    """One Outlook draft (.eml) per invoice whose municipality has an address in Contacten."""
+    from .mail import build_message
+    from .write.names import invoice_filename, safe_filename
+    from .write.overview import ORGANISATION
+
+    contacts = {c.code: c for c in inputs.budget.contacts}
+    folder = staging / "mail"
+    folder.mkdir()
+    written = {}
+    for invoice in run.billed:
+        contact = contacts.get(invoice.code)
+        if contact is None:
+            continue  # reported as a warning before writing (see missing_contacts)
+        attachment = staging / "facturen" / invoice_filename(run.batch, invoice.name)
+        message = build_message(
+            invoice,
+            contact,
+            inputs.budget.settings.sender,
+            attachment,
+            organisation=ORGANISATION,
+            draft=True,
+            when=now,
+        )
+        name = safe_filename(f"{invoice.number} {invoice.name}.eml")
+        (folder / name).write_bytes(message.as_bytes())
+        written[invoice.number] = name
+    return written
+
+
+def missing_contacts(
+    run_invoices: tuple[Invoice, ...], inputs, batch_folder: Path
+) -> list[Finding]:
+    """A warning for each invoiced municipality without an e-mail address: no draft for it."""
+    known = {c.code for c in inputs.budget.contacts}
+    return [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name, "Contacten"),
+            f"geen e-mailadres voor {invoice.name} ({invoice.code}); er is geen e-mailconcept "
+            f"gemaakt voor {invoice.number}",
+            "Voeg de gemeente toe aan het werkblad Contacten en draai de afrekening opnieuw, of "
+            "verstuur deze factuur zelf.",
+        )
+        for invoice in run_invoices
+        if not invoice.is_own_share and invoice.code not in known
+    ]
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:

@@ -184,6 +184,25 @@ def _checks(
             )
         seen.setdefault(pair, join.source.row)
 
+    # Who will get an invoice needs an address, or no e-mail draft can be made for it.
+    billed = {p.code for p in budget.populations if p.network}
+    for line in budget.cost_lines:
+        subject = subjects.get(subject_key(line.subject))
+        if subject is not None:
+            billed.update(
+                code for code in subject.participants if code in known or code in populations
+            )
+    billed.discard(settings.lead)
+    addressed = {c.code for c in budget.contacts}
+    names = {m.code: m.name for m in calendar.municipalities}
+    for code in sorted(billed - addressed):
+        yield _warning(
+            Location(budget_file, "Contacten"),
+            f"geen e-mailadres voor {names.get(code, code)} ({code}); voor de factuur wordt geen "
+            "e-mailconcept gemaakt",
+            "Voeg een rij toe in het werkblad Contacten met de code en het e-mailadres.",
+        )
+
     for contact in budget.contacts:
         if known and contact.code not in known and contact.code not in populations:
             yield _warning(

@@ -69,6 +69,7 @@ class Scenario:
                     ["Penvoerder", self.lead],
                     ["Afzender", "Inkoopkracht ZHW (voorbeeld)"],
                     ["IBAN", "NL00 BANK 0123 4567 89"],
+                    ["E-mail", "inkoopkracht@example.org"],
                 ],
                 "Begroting": [
                     [name, amount, realised]

@@ -324,5 +324,8 @@ def test_outputs_are_complete(tmp_path):
     assert copies == inputs_before  # the inputs exactly as used
     assert fingerprint(folder) == inputs_before  # and untouched
     manifest = json.loads((run.folder / "afrekening.json").read_text(encoding="utf-8"))
-    assert manifest["run"] == run.run_id and manifest["facturen"]["IK-2024-0001"] == names[0]
+    assert (
+        manifest["run"] == run.run_id
+        and manifest["facturen"]["IK-2024-0001"]["bestand"] == names[0]
+    )
     assert Period.parse("2024-h1") == Period(2024, 1)
