@@ -321,25 +321,128 @@ def afrekening(
     )
 
 
-def _not_yet(name: str) -> Callable[..., None]:
-    def command(**_: Any) -> None:
+@main.command()
+@click.argument(
+    "uitvoer", type=click.Path(path_type=Path, file_okay=False), metavar="UITVOER/PERIODE"
+)
+@click.option(
+    "--verzend", is_flag=True, help="Verstuur echt; zonder deze optie alleen een overzicht."
+)
+@click.option(
+    "--smtp-host", envvar="INKOOPKRACHT_SMTP_HOST", help="Mailserver (of INKOOPKRACHT_SMTP_HOST)."
+)
+@click.option(
+    "--smtp-port",
+    envvar="INKOOPKRACHT_SMTP_PORT",
+    type=int,
+    default=587,
+    show_default=True,
+    help="Poort van de mailserver (of INKOOPKRACHT_SMTP_PORT).",
+)
+@click.option(
+    "--smtp-user",
+    envvar="INKOOPKRACHT_SMTP_USER",
+    default="",
+    help="Gebruikersnaam (of INKOOPKRACHT_SMTP_USER).",
+)
+@click.option(
+    "--opnieuw",
+    multiple=True,
+    metavar="NUMMER",
+    help="Verstuur een factuur waarvan het versturen eerder is afgebroken toch (opnieuw).",
+)
+@_report_refusals
+def verstuur(
+    uitvoer: Path,
+    verzend: bool,
+    smtp_host: str | None,
+    smtp_port: int,
+    smtp_user: str,
+    opnieuw: tuple[str, ...],
+) -> None:
+    """Toon wat verstuurd wordt, of verstuur met --verzend elke factuur precies één keer.
+
+    Het wachtwoord komt alleen uit INKOOPKRACHT_SMTP_PASSWORD (of wordt gevraagd) en wordt
+    nergens opgeslagen.
+    """
+    import os
+
+    from .deliver import open_batch, plan, send
+    from .mail import SmtpSettings
+    from .money import format_euro
+
+    batch = open_batch(uitvoer)
+    resend = frozenset(opnieuw)
+    if not verzend:
+        items = plan(batch, resend)
+        click.echo(f"Facturen van {batch.name} (nog niets verstuurd; gebruik --verzend):")
+        for item in items:
+            to = ", ".join(item.to + item.cc) or "-"
+            click.echo(
+                f"  {item.invoice.number:<13} {item.invoice.name:<24} {format_euro(item.invoice.total):>14}  "
+                f"aan {to}  bijlage {item.attachment.name}  [{item.state}]"
+            )
+            if item.problem:
+                click.echo(f"      {item.problem}")
+        pending = sum(1 for i in items if i.pending)
+        click.echo(f"{pending} van {len(items)} te versturen.")
+        return
+    if not smtp_host:
+        raise click.UsageError("geef --smtp-host op of zet INKOOPKRACHT_SMTP_HOST")
+    password = os.environ.get("INKOOPKRACHT_SMTP_PASSWORD", "")
+    if smtp_user and not password:
+        password = click.prompt("Wachtwoord voor de mailserver", hide_input=True, err=True)
+    outcome = send(batch, SmtpSettings(smtp_host, smtp_port, smtp_user, password), resend=resend)
+    for item in outcome.sent:
+        extra = f" ({item.problem})" if item.problem else ""
         click.echo(
-            f"De opdracht '{name}' is in deze versie nog niet beschikbaar. "
-            "Gebruik 'controleer' om de invoer te laten nakijken.",
+            f"  verzonden   {item.invoice.number}  {item.invoice.name}  aan {', '.join(item.to + item.cc)}{extra}"
+        )
+    for item, error in outcome.failed:
+        click.echo(
+            _styled(f"FOUT  {item.invoice.number} {item.invoice.name}: {error}.", "FOUT"), err=True
+        )
+    for item in outcome.skipped:
+        if item.state != "verzonden":
+            click.echo(
+                _styled(
+                    f"WAARSCHUWING  {item.invoice.number} {item.invoice.name}: {item.state}; {item.problem}.",
+                    "WAARSCHUWING",
+                ),
+                err=True,
+            )
+    already = sum(1 for i in outcome.skipped if i.state == "verzonden")
+    click.echo(
+        f"Verzonden: {len(outcome.sent)}, mislukt: {len(outcome.failed)}, eerder verzonden: {already}, "
+        f"overgeslagen: {len(outcome.skipped) - already}."
+    )
+    if outcome.failed or any(i.state != "verzonden" for i in outcome.skipped):
+        click.echo(
+            "Draai 'verstuur --verzend' later opnieuw: alleen wat nog niet is verzonden gaat dan weg.",
             err=True,
         )
         sys.exit(EXIT_REFUSED)
 
-    return command
 
-
-main.command("verstuur", help="Verstuur de facturen van een periode (nog niet beschikbaar).")(
-    click.argument("uitvoer", type=click.Path(path_type=Path))(_not_yet("verstuur"))
+@main.command()
+@folder_argument
+@click.option(
+    "--uit",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Map voor het actuele overzicht, UIT/actueel/overzicht.xlsx (standaard: MAP/uitvoer).",
 )
-main.command(
-    "bewaak",
-    help="Houd de invoermap in de gaten en controleer na elke wijziging (nog niet beschikbaar).",
-)(folder_argument(_not_yet("bewaak")))
+@_report_refusals
+def bewaak(map: Path, uit: Path | None) -> None:
+    """Houd de invoermap in de gaten en werk na elke opgeslagen wijziging het overzicht bij.
+
+    Na elke opgeslagen wijziging wordt de map opnieuw gecontroleerd en UIT/actueel/overzicht.xlsx
+    bijgewerkt; bij fouten blijft het vorige overzicht staan. Maakt nooit facturen en raakt het
+    register niet aan. Stop met Ctrl+C.
+    """
+    from .watch import Watcher
+
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
+    Watcher(map, uit, echo=lambda line, level: click.echo(_styled(line, level)), debug=debug).run()
 
 
 def run() -> None:

@@ -77,6 +77,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lines_by_invoice ON lines(invoice_id)",
         "CREATE INDEX invoices_by_year ON invoices(year, period)",
     ),
+    # 2: a message is recorded before it is handed to the server ('bezig') and settled after
+    # ('verzonden' or 'mislukt'), so a crash in between never leads to sending it twice.
+    (
+        "ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'verzonden'",
+        "ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX messages_by_invoice ON messages(invoice_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -380,18 +387,45 @@ class Register:
             )
         return later
 
-    def mark_sent(
+    def delivery(self, batch: str) -> dict[str, str]:
+        """Invoice number -> the state of its latest message: 'bezig', 'verzonden' or 'mislukt'."""
+        rows = self.db.execute(
+            """SELECT i.number, m.status FROM messages m JOIN invoices i ON i.id = m.invoice_id
+               WHERE i.batch = ? ORDER BY m.id""",
+            (batch,),
+        )
+        return dict(rows.fetchall())
+
+    def begin_message(
         self, number: str, message_id: str, recipients: Sequence[str], when: datetime
-    ) -> None:
-        """Record one delivered invoice; sending makes its period final."""
+    ) -> int:
+        """Record a message about to be sent (committed before the server sees it)."""
         (invoice_id,) = self.db.execute(
             "SELECT id FROM invoices WHERE number = ?", (number,)
         ).fetchone()
-        self.db.execute("UPDATE invoices SET status = 'verzonden' WHERE id = ?", (invoice_id,))
-        self.db.execute("UPDATE numbers SET status = 'verzonden' WHERE number = ?", (number,))
-        self.db.execute(
-            "INSERT INTO messages (invoice_id, message_id, recipients, sent_at) VALUES (?, ?, ?, ?)",
+        cursor = self.db.execute(
+            """INSERT INTO messages (invoice_id, message_id, recipients, sent_at, status)
+               VALUES (?, ?, ?, ?, 'bezig')""",
             (invoice_id, message_id, "; ".join(recipients), when.isoformat(timespec="seconds")),
+        )
+        return cursor.lastrowid
+
+    def finish_message(self, message: int, error: str = "") -> None:
+        """Settle a message: delivered (its invoice, and so its period, become final) or failed."""
+        if error:
+            self.db.execute(
+                "UPDATE messages SET status = 'mislukt', error = ? WHERE id = ?", (error, message)
+            )
+            return
+        self.db.execute("UPDATE messages SET status = 'verzonden' WHERE id = ?", (message,))
+        (invoice_id,) = self.db.execute(
+            "SELECT invoice_id FROM messages WHERE id = ?", (message,)
+        ).fetchone()
+        self.db.execute("UPDATE invoices SET status = 'verzonden' WHERE id = ?", (invoice_id,))
+        self.db.execute(
+            """UPDATE numbers SET status = 'verzonden'
+               WHERE number = (SELECT number FROM invoices WHERE id = ?)""",
+            (invoice_id,),
         )
 
     def mark_batch_sent(self, batch: str, when: datetime) -> None:

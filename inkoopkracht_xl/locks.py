@@ -1,0 +1,58 @@
+"""An exclusive lock on a file, released by the operating system when the process ends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputRefused
+from .model import Location
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, what: str) -> Iterator[None]:
+    """Hold `path` exclusively or refuse at once: a second run on the same folder is told so.
+
+    flock (POSIX) and msvcrt.locking (Windows) locks die with their process, so a run that was
+    killed never leaves a stale lock behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        try:
+            _lock(handle)
+        except OSError:
+            raise InputRefused.single(
+                Location(str(path.parent)),
+                f"er loopt al {what} op deze map",
+                "Wacht tot die klaar is en probeer het daarna opnieuw.",
+            ) from None
+        try:
+            yield
+        finally:
+            _unlock(handle)
+    finally:
+        handle.close()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
