@@ -83,6 +83,7 @@ def run_settlement(
     correction: bool = False,
     issue_date: date | None = None,
     now: datetime | None = None,
+    pdf: bool = False,
 ) -> SettlementRun:
     """Settle one period of the drop folder into `<out>/<period>/`, recorded in the register.
 
@@ -158,6 +159,8 @@ def run_settlement(
         staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
         try:
             _write_outputs(staging, result, loaded, now)
+            if pdf:
+                _write_pdfs(staging)
             _swap_into_place(staging, out / batch)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -289,6 +292,24 @@ def _write_outputs(staging: Path, run: SettlementRun, loaded: Loaded, now: datet
     (staging / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+
+
+def _write_pdfs(staging: Path) -> None:
+    """The invoices as PDF beside the workbooks (LibreOffice); refused in Dutch without it."""
+    from .libreoffice import LibreOfficeError, convert_all
+
+    invoices = sorted((staging / "facturen").glob("*.xlsx"))
+    if not invoices:
+        return
+    try:
+        convert_all(invoices, staging / "facturen", "pdf", timeout=120)
+    except LibreOfficeError as problem:
+        raise InputRefused.single(
+            Location("--pdf"),
+            str(problem),
+            "Installeer LibreOffice (libreoffice.org) of laat --pdf weg: de Excel-facturen "
+            "zijn dan gewoon te gebruiken.",
+        ) from None
 
 
 def _write_drafts(staging: Path, run: SettlementRun, inputs, now: datetime) -> dict[str, str]:

@@ -289,17 +289,29 @@ def verdeling(map: Path, as_json: bool, overzicht: Path | None) -> None:
     type=click.DateTime(formats=["%d-%m-%Y", "%Y-%m-%d"]),
     help="Factuurdatum (dd-mm-jjjj); standaard vandaag.",
 )
+@click.option("--pdf", is_flag=True, help="Maak van elke factuur ook een PDF (met LibreOffice).")
 @click.option("--json", "as_json", is_flag=True, help="Geef de afrekening als JSON.")
 @_report_refusals
 def afrekening(
-    map: Path, periode: str, uit: Path | None, correctie: bool, datum: Any, as_json: bool
+    map: Path,
+    periode: str,
+    uit: Path | None,
+    correctie: bool,
+    datum: Any,
+    pdf: bool,
+    as_json: bool,
 ) -> None:
     """Maak de afrekening van een periode: overzicht, facturen en register."""
     from .afrekening import run_settlement
     from .money import format_euro
 
     run = run_settlement(
-        map, periode, out=uit, correction=correctie, issue_date=datum.date() if datum else None
+        map,
+        periode,
+        out=uit,
+        correction=correctie,
+        issue_date=datum.date() if datum else None,
+        pdf=pdf,
     )
     if as_json:
         click.echo(json.dumps(run.as_json(), ensure_ascii=False, indent=2))

@@ -18,6 +18,7 @@ from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.register import Register
 
 from .builders import fingerprint
+from .recalc import requires_libreoffice
 from .scenario import Scenario
 from .test_settle import K1, K2
 
@@ -301,3 +302,48 @@ def test_missing_contact_is_a_warning_and_gets_no_draft(tmp_path):
     assert any(
         "er is geen e-mailconcept gemaakt voor IK-2024-0001" in f.message for f in run.findings
     )
+
+
+@requires_libreoffice
+def test_pdf_flag_adds_a_pdf_per_invoice(tmp_path):
+    folder = Scenario(costs=[K1]).write(tmp_path / "in")
+    result = CliRunner().invoke(
+        main,
+        [
+            "afrekening",
+            str(folder),
+            "--periode",
+            "2024-H1",
+            "--uit",
+            str(tmp_path / "uit"),
+            "--pdf",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    invoices = tmp_path / "uit" / "2024-H1" / "facturen"
+    pdfs = sorted(p.name for p in invoices.glob("*.pdf"))
+    assert pdfs == sorted(p.with_suffix(".pdf").name for p in invoices.glob("*.xlsx"))
+    assert len(pdfs) == 5 and all((invoices / p).read_bytes().startswith(b"%PDF") for p in pdfs)
+
+
+def test_pdf_flag_without_libreoffice_is_a_clear_refusal(tmp_path, monkeypatch):
+    import inkoopkracht_xl.libreoffice as libreoffice
+
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
+    folder = Scenario(costs=[K1]).write(tmp_path / "in")
+    result = CliRunner().invoke(
+        main,
+        [
+            "afrekening",
+            str(folder),
+            "--periode",
+            "2024-H1",
+            "--uit",
+            str(tmp_path / "uit"),
+            "--pdf",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "LibreOffice is niet geïnstalleerd" in result.output
+    assert "Installeer LibreOffice" in result.output
+    assert not (tmp_path / "uit" / "2024-H1").exists()  # nothing half-written
