@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +25,10 @@ from .settle import Period, Settlement, corrections, settle
 
 MANIFEST = "afrekening.json"  # which register run an output folder belongs to (verstuur checks it)
 PROGRESS_FROM = 25  # show progress on stderr from this many invoice workbooks
+# From this many invoices a pool of worker processes writes them; below it, starting the pool
+# (about 0,1 s a worker) costs more than it saves.
+PARALLEL_FROM = 40
+MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,15 @@ def run_settlement(
         raise InputRefused.single(Location("--periode"), str(problem)) from None
     now = now or datetime.now().replace(microsecond=0)
     issue_date = issue_date or now.date()
-    loaded = load_valid(folder)
+    # Reading builds hundreds of thousands of objects that live until the end of the run and
+    # form no cycles: the garbage collector would only rescan them, over and over (seconds at
+    # national scale). Pause it while reading, then set them aside for good.
+    gc.disable()
+    try:
+        loaded = load_valid(folder)
+    finally:
+        gc.enable()
+    gc.freeze()
     inputs = loaded.inputs
     settings = inputs.budget.settings
     if settings.year != period.year:
@@ -139,26 +155,29 @@ def run_settlement(
         numbered = tuple(
             register.number_invoices(batch, period.year, settings.invoice_prefix, invoices)
         )
-        run_id = register.replace_drafts(
-            batch,
-            period,
-            numbered,
-            RunInfo(
-                now,
-                __version__,
-                _parameters(period, correction, issue_date, inputs),
-                dict(loaded.sha256),
-            ),
-        )
         if correction:
             settlement = _correction_settlement(fresh, numbered)
         else:
             settlement = replace(fresh, invoices=numbered)
         findings += missing_contacts(numbered, inputs, out / batch)
-        result = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), run_id)
+        info = RunInfo(
+            now,
+            __version__,
+            _parameters(period, correction, issue_date, inputs),
+            dict(loaded.sha256),
+        )
+        draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0)
         staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
         try:
-            _write_outputs(staging, result, loaded, now)
+            # The register records the run while the workbooks are being written.
+            run_id = _write_outputs(
+                staging,
+                draft,
+                loaded,
+                now,
+                lambda: register.replace_drafts(batch, period, numbered, info),
+            )
+            result = replace(draft, run_id=run_id)
             if pdf:
                 _write_pdfs(staging)
             _swap_into_place(staging, out / batch)
@@ -235,9 +254,13 @@ def _parameters(period: Period, correction: bool, issue_date: date, inputs) -> d
     }
 
 
-def _write_outputs(staging: Path, run: SettlementRun, loaded: Loaded, now: datetime) -> None:
-    from .write.invoice import write_invoice
-    from .write.names import invoice_filename
+def _write_outputs(
+    staging: Path, run: SettlementRun, loaded: Loaded, now: datetime, record: Callable[[], int]
+) -> int:
+    """Write every output into `staging`; `record()` (the register) runs while workers write.
+
+    Returns the register's run id, which the manifest carries so verstuur can check that the
+    folder and the register belong together."""
     from .write.overview import Audit, input_files, parameters_for, write_overview
 
     inputs = loaded.inputs
@@ -260,38 +283,115 @@ def _write_outputs(staging: Path, run: SettlementRun, loaded: Loaded, now: datet
         created=now,
         findings=run.findings,
     )
-    write_overview(
-        staging / f"overzicht-{run.batch}.xlsx", inputs, run.settlement.key, audit, run.settlement
-    )
-    invoices_folder = staging / "facturen"
-    invoices_folder.mkdir()
-    billed = run.billed
-    for count, invoice in enumerate(billed, start=1):
-        write_invoice(
-            invoices_folder / invoice_filename(run.batch, invoice.name),
-            invoice,
-            inputs,
-            created=now,
-        )
-        if len(billed) >= PROGRESS_FROM and (count % 25 == 0 or count == len(billed)):
-            print(f"Facturen geschreven: {count} van {len(billed)}", file=sys.stderr)
-    drafts = _write_drafts(staging, run, inputs, now)
-    manifest = {
-        "batch": run.batch,
-        "periode": period.label,
-        "run": run.run_id,
-        "facturen": {
-            i.number: {
-                "bestand": invoice_filename(run.batch, i.name),
-                "sha256": sha256_of(invoices_folder / invoice_filename(run.batch, i.name)),
-                "concept": drafts.get(i.number),
-            }
-            for i in billed
-        },
-    }
+    (staging / "facturen").mkdir()
+    (staging / "mail").mkdir()
+    overview = staging / f"overzicht-{run.batch}.xlsx"
+    jobs = [Job(staging, run.batch, invoice) for invoice in run.billed]
+    with _writers(inputs, now, jobs, (overview, run.settlement.key, audit, run.settlement)) as pool:
+        if pool is None:
+            write_overview(overview, inputs, run.settlement.key, audit, run.settlement)
+            produced = (produce(job, inputs, now) for job in jobs)
+        else:
+            # The overview is the longest single job: start it first, beside the invoices. The
+            # workers got the jobs when they started, so only their numbers travel.
+            pending_overview = pool.submit(_worker_overview)
+            workers = pool._max_workers  # noqa: SLF001 - the size we created it with
+            chunk = max(1, len(jobs) // (workers * 8))
+            produced = pool.map(_worker_produce, range(len(jobs)), chunksize=chunk)
+        run_id = record()
+        files = {}
+        for count, (number, entry) in enumerate(produced, start=1):
+            files[number] = entry
+            if len(run.billed) >= PROGRESS_FROM and (count % 50 == 0 or count == len(run.billed)):
+                print(f"Facturen geschreven: {count} van {len(run.billed)}", file=sys.stderr)
+        if pool is not None:
+            pending_overview.result()
+    manifest = {"batch": run.batch, "periode": period.label, "run": run_id, "facturen": files}
     (staging / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+    return run_id
+
+
+@dataclass(frozen=True)
+class Job:
+    """One invoice to write into the staging folder: its workbook and its e-mail draft."""
+
+    staging: Path
+    batch: str
+    invoice: Invoice
+
+
+def produce(job: Job, inputs, created: datetime) -> tuple[str, dict]:
+    """Write one invoice workbook and, when there is an address, its Outlook draft (.eml).
+
+    Returns the manifest entry: file name, SHA-256 (verstuur refuses a file changed since) and
+    the draft's name.
+    """
+    from .mail import build_message
+    from .write.invoice import write_invoice
+    from .write.names import invoice_filename, safe_filename
+    from .write.overview import ORGANISATION
+
+    invoice = job.invoice
+    path = job.staging / "facturen" / invoice_filename(job.batch, invoice.name)
+    write_invoice(path, invoice, inputs, created=created)
+    draft = None
+    contact = next((c for c in inputs.budget.contacts if c.code == invoice.code), None)
+    if contact is not None:  # without one: a warning before writing (see missing_contacts)
+        message = build_message(
+            invoice,
+            contact,
+            inputs.budget.settings.sender,
+            path,
+            organisation=ORGANISATION,
+            draft=True,
+            when=created,
+        )
+        draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
+        (job.staging / "mail" / draft).write_bytes(message.as_bytes())
+    return invoice.number, {"bestand": path.name, "sha256": sha256_of(path), "concept": draft}
+
+
+@contextmanager
+def _writers(inputs, created: datetime, jobs: list[Job], overview: tuple):
+    """A pool of worker processes (one per core) when there are many invoices, else None.
+
+    Writing workbooks is the slow part of a large run; below PARALLEL_FROM invoices starting
+    the workers costs more than it saves. The workers get the inputs, the jobs and the
+    overview's data once, at their start (inherited, not copied, where processes fork).
+    """
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(
+        workers, initializer=_worker_start, initargs=(inputs, created, jobs, overview)
+    ) as pool:
+        yield pool
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(inputs, created: datetime, jobs: list[Job], overview: tuple) -> None:
+    _WORKER.update(inputs=inputs, created=created, jobs=jobs, overview=overview)
+    # The inputs live as long as the worker: keep the garbage collector from rescanning their
+    # hundreds of thousands of objects after every few workbooks.
+    gc.freeze()
+
+
+def _worker_produce(index: int) -> tuple[str, dict]:
+    return produce(_WORKER["jobs"][index], _WORKER["inputs"], _WORKER["created"])
+
+
+def _worker_overview() -> Path:
+    from .write.overview import write_overview
+
+    path, key, audit, settlement = _WORKER["overview"]
+    return write_overview(path, _WORKER["inputs"], key, audit, settlement)
 
 
 def _write_pdfs(staging: Path) -> None:
@@ -310,36 +410,6 @@ def _write_pdfs(staging: Path) -> None:
             "Installeer LibreOffice (libreoffice.org) of laat --pdf weg: de Excel-facturen "
             "zijn dan gewoon te gebruiken.",
         ) from None
-
-
-def _write_drafts(staging: Path, run: SettlementRun, inputs, now: datetime) -> dict[str, str]:
-    """One Outlook draft (.eml) per invoice whose municipality has an address in Contacten."""
-    from .mail import build_message
-    from .write.names import invoice_filename, safe_filename
-    from .write.overview import ORGANISATION
-
-    contacts = {c.code: c for c in inputs.budget.contacts}
-    folder = staging / "mail"
-    folder.mkdir()
-    written = {}
-    for invoice in run.billed:
-        contact = contacts.get(invoice.code)
-        if contact is None:
-            continue  # reported as a warning before writing (see missing_contacts)
-        attachment = staging / "facturen" / invoice_filename(run.batch, invoice.name)
-        message = build_message(
-            invoice,
-            contact,
-            inputs.budget.settings.sender,
-            attachment,
-            organisation=ORGANISATION,
-            draft=True,
-            when=now,
-        )
-        name = safe_filename(f"{invoice.number} {invoice.name}.eml")
-        (folder / name).write_bytes(message.as_bytes())
-        written[invoice.number] = name
-    return written
 
 
 def missing_contacts(

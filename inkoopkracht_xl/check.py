@@ -38,8 +38,8 @@ def cross_check(
 
 def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, ...]:
     """Who takes part in a subject on a day: the calendar's participants, less joiners not yet joined."""
-    key = subject_key(subject.name)
-    later = {j.code for j in budget.joins if subject_key(j.subject) == key and j.date > day}
+    joins = budget.joins_by_subject.get(subject_key(subject.name), ())
+    later = {j.code for j in joins if j.date > day}
     return tuple(code for code in subject.participants if code not in later)
 
 

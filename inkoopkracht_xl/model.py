@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 # Category numbers of the calendar and their Dutch names as the jaarplan writes them.
@@ -100,11 +101,43 @@ class Calendar:
     subjects: tuple[Subject, ...]
 
     def municipality(self, code: str) -> Municipality | None:
-        return next((m for m in self.municipalities if m.code == code), None)
+        return self._municipalities.get(code)
 
     def subject(self, name: str) -> Subject | None:
-        key = subject_key(name)
-        return next((s for s in self.subjects if subject_key(s.name) == key), None)
+        return self._subjects.get(subject_key(name))
+
+    # Indexes built once on first use; the records stay immutable (cached_property writes to
+    # the instance dict, not through the frozen __setattr__).
+    @cached_property
+    def _municipalities(self) -> dict[str, Municipality]:
+        found: dict[str, Municipality] = {}
+        for municipality in self.municipalities:
+            found.setdefault(municipality.code, municipality)
+        return found
+
+    def subjects_of(self, code: str) -> tuple[Subject, ...]:
+        """The subjects a municipality takes part in, in calendar order."""
+        return self._subjects_by_code.get(code, ())
+
+    @cached_property
+    def unclaimed(self) -> tuple[Subject, ...]:
+        """The subjects no municipality has signed up for yet, in calendar order."""
+        return tuple(s for s in self.subjects if not s.participants)
+
+    @cached_property
+    def _subjects_by_code(self) -> dict[str, tuple[Subject, ...]]:
+        grouped: dict[str, list[Subject]] = {}
+        for subject in self.subjects:
+            for code in dict.fromkeys(subject.participants):
+                grouped.setdefault(code, []).append(subject)
+        return {code: tuple(subjects) for code, subjects in grouped.items()}
+
+    @cached_property
+    def _subjects(self) -> dict[str, Subject]:
+        found: dict[str, Subject] = {}
+        for subject in self.subjects:
+            found.setdefault(subject_key(subject.name), subject)
+        return found
 
 
 def subject_key(name: str) -> str:
@@ -202,6 +235,22 @@ class Budget:
 
     def population(self, code: str) -> Population | None:
         return next((p for p in self.populations if p.code == code), None)
+
+    @cached_property
+    def joins_by_subject(self) -> dict[str, tuple[Join, ...]]:
+        """Joins per subject (subject_key), in sheet order."""
+        grouped: dict[str, list[Join]] = {}
+        for join in self.joins:
+            grouped.setdefault(subject_key(join.subject), []).append(join)
+        return {key: tuple(joins) for key, joins in grouped.items()}
+
+    @cached_property
+    def costs_by_subject(self) -> dict[str, tuple[CostLine, ...]]:
+        """Cost lines per subject (subject_key), in sheet order."""
+        grouped: dict[str, list[CostLine]] = {}
+        for cost in self.cost_lines:
+            grouped.setdefault(subject_key(cost.subject), []).append(cost)
+        return {key: tuple(costs) for key, costs in grouped.items()}
 
 
 @dataclass(frozen=True)

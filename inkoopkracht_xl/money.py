@@ -60,13 +60,16 @@ def apportion(
     if total < 0:
         return {code: -part for code, part in apportion(-total, weights, priority).items()}
 
-    exact = {code: _fraction(code, weight) for code, weight in weights.items()}
-    for code, weight in exact.items():
-        if weight < 0:
+    if all(type(weight) is int for weight in weights.values()):
+        numerators = dict(weights)  # the common case (populations, equal shares): already exact
+    else:
+        exact = {code: _fraction(code, weight) for code, weight in weights.items()}
+        # Scale every weight to an integer so quotas and remainders are exact integer arithmetic.
+        scale = lcm(*(w.denominator for w in exact.values())) if exact else 1
+        numerators = {code: int(w * scale) for code, w in exact.items()}
+    for code, numerator in numerators.items():
+        if numerator < 0:
             raise ValueError(f"gewicht van {code} is negatief ({weights[code]})")
-    # Scale every weight to an integer so quotas and remainders are exact integer arithmetic.
-    scale = lcm(*(w.denominator for w in exact.values())) if exact else 1
-    numerators = {code: int(w * scale) for code, w in exact.items()}
     denominator = sum(numerators.values())
     if denominator == 0:
         raise ValueError("alle gewichten zijn nul; er is niets om naar te verdelen")

@@ -145,8 +145,9 @@ def settle(inputs: Inputs, period: Period, history: History, *, issue_date: date
     for code, line in _join_lines(inputs, period, history, population):
         lines.setdefault(code, []).append(line)
 
+    names = _names(inputs)
     invoices = tuple(
-        _invoice(inputs, code, period, tuple(code_lines), issue_date)
+        _invoice(inputs, code, period, tuple(code_lines), issue_date, names)
         for code, code_lines in _ordered(inputs, lines)
     )
     # Worked out apart from the lines, so the Afrekening check can catch a line gone missing.
@@ -258,13 +259,19 @@ def _split(cost: CostLine, codes: Iterable[str], population: Mapping[str, int]) 
 def _split_basis(
     cost: CostLine, code: str, codes: tuple[str, ...], population: Mapping[str, int]
 ) -> str:
+    return _basis_texts(cost, codes, population)[code]
+
+
+def _basis_texts(
+    cost: CostLine, codes: tuple[str, ...], population: Mapping[str, int]
+) -> dict[str, str]:
+    """How each participant's share of a cost line was computed, in Dutch (once per line)."""
+    amount = format_euro(cost.amount)
     if cost.split == "gelijk":
-        return f"gelijk deel (1/{len(codes)}) van {format_euro(cost.amount)}"
-    total = sum(population.get(c, 0) for c in codes)
-    return (
-        f"{format_number(population.get(code, 0))} van {format_number(total)} inwoners van "
-        f"{format_euro(cost.amount)}"
-    )
+        text = f"gelijk deel (1/{len(codes)}) van {amount}"
+        return dict.fromkeys(codes, text)
+    tail = f" van {format_number(sum(population.get(c, 0) for c in codes))} inwoners van {amount}"
+    return {c: format_number(population.get(c, 0)) + tail for c in codes}
 
 
 def _cost_lines(
@@ -273,6 +280,7 @@ def _cost_lines(
     subject = inputs.calendar.subject(cost.subject)
     codes = participants_on(subject, cost.date, inputs.budget)
     parts = _split(cost, codes, population)
+    bases = _basis_texts(cost, codes, population)
     description = f"Projectkosten {subject.name}"
     if cost.description:
         description += f": {cost.description}"
@@ -282,7 +290,7 @@ def _cost_lines(
             InvoiceLine(
                 kind="project",
                 description=description,
-                basis=_split_basis(cost, code, codes, population),
+                basis=bases[code],
                 amount=from_cents(parts[code]),
                 reference=cost.reference,
                 subject=subject.name,
@@ -303,15 +311,15 @@ def _join_lines(
     )
     names = _names(inputs)
     for join in joins:
+        key = subject_key(join.subject)
         subject = inputs.calendar.subject(join.subject)
         earlier_joins = [
             j
-            for j in joins
-            if subject_key(j.subject) == subject_key(join.subject)
-            and (j.date, j.code) < (join.date, join.code)
+            for j in budget.joins_by_subject.get(key, ())
+            if j.date <= period.end and (j.date, j.code) < (join.date, join.code)
         ]
-        for cost in budget.cost_lines:
-            if subject_key(cost.subject) != subject_key(join.subject) or cost.date >= join.date:
+        for cost in budget.costs_by_subject.get(key, ()):
+            if cost.date >= join.date:
                 continue
             if (cost.reference.casefold(), join_key(join)) in history.resplits:
                 continue
@@ -370,7 +378,12 @@ def _ordered(
 
 
 def _invoice(
-    inputs: Inputs, code: str, period: Period, lines: tuple[InvoiceLine, ...], issue_date: date
+    inputs: Inputs,
+    code: str,
+    period: Period,
+    lines: tuple[InvoiceLine, ...],
+    issue_date: date,
+    names: Mapping[str, str],
 ) -> Invoice:
     settings = inputs.budget.settings
     total = sum((line.amount for line in lines), ZERO)
@@ -380,7 +393,7 @@ def _invoice(
         kind = "creditnota" if total < 0 else "factuur"
     return Invoice(
         code=code,
-        name=_names(inputs).get(code, code),
+        name=names.get(code, code),
         period=period.label,
         year=period.year,
         lines=lines,
@@ -436,7 +449,8 @@ def corrections(
         if number:
             refers.setdefault(code, number)
     result = []
+    names = _names(inputs)
     for code, code_lines in _ordered(inputs, per_code):
-        invoice = _invoice(inputs, code, fresh.period, tuple(code_lines), issue_date)
+        invoice = _invoice(inputs, code, fresh.period, tuple(code_lines), issue_date, names)
         result.append(replace(invoice, refers_to=refers.get(code, "")))
     return tuple(result)

@@ -15,7 +15,15 @@ from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
 from ..money import format_euro
 from .files import atomic_file
 from .overview import ORGANISATION
-from .styles import WORKBOOK_OPTIONS, Styles, number, print_setup, wrapped_height
+from .rows import invoice_rows
+from .styles import (
+    WORKBOOK_OPTIONS,
+    Styles,
+    number,
+    print_setup,
+    set_wrapped_height,
+    wrapped_height,
+)
 
 SPECIFIED_KINDS = ("project", "toetreding", "correctie")
 OPEN_CATEGORIES = (3, 4)
@@ -196,17 +204,14 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
     sheet.write_row(header_row, 0, ["Omschrijving", "Grondslag"], styles.header)
     sheet.write_string(header_row, 2, "Kenmerk", styles.header_wrap_indent)
     sheet.write_string(header_row, 3, "Bedrag", styles.header_right)
-    for line in invoice.lines:
+    for line in invoice_rows(invoice):
         row += 1
         _write_text(sheet, row, 0, line.description, styles.line_text)
         _write_text(sheet, row, 1, line.basis, styles.line_text)
         _write_text(sheet, row, 2, line.reference, styles.line_code)
         sheet.write_number(row, 3, number(line.amount), styles.line_money)
-        sheet.set_row(
-            row,
-            wrapped_height(
-                [(line.description, _INVOICE_WIDTHS[0]), (line.basis, _INVOICE_WIDTHS[1])]
-            ),
+        set_wrapped_height(
+            sheet, row, [(line.description, _INVOICE_WIDTHS[0]), (line.basis, _INVOICE_WIDTHS[1])]
         )
     total_row = row + 1
     label = "Totaal te verrekenen" if _is_credit(invoice) else "Totaal te betalen"
@@ -313,17 +318,16 @@ def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -
         _write_text(sheet, row, 5, participants, styles.wrap_indent)
         _write_text(sheet, row, 6, line.basis, styles.wrap)
         sheet.write_number(row, 7, number(line.amount), styles.money)
-        sheet.set_row(
+        set_wrapped_height(
+            sheet,
             row,
-            wrapped_height(
-                [
-                    (line.reference, 13),
-                    (line.subject, 32),
-                    (line.description, 30),
-                    (participants, 19),
-                    (line.basis, 28),
-                ]
-            ),
+            [
+                (line.reference, 13),
+                (line.subject, 32),
+                (line.description, 30),
+                (participants, 19),
+                (line.basis, 28),
+            ],
         )
     last = row
     total_row = last + 1
@@ -361,12 +365,8 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     year = inputs.budget.settings.year
     columns = len(_CALENDAR_COLUMNS)
     span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
-    mine = [s for s in calendar.subjects if invoice.code in s.participants]
-    open_subjects = [
-        s
-        for s in calendar.subjects
-        if s.category in OPEN_CATEGORIES and invoice.code not in s.participants
-    ]
+    mine = list(calendar.subjects_of(invoice.code))
+    open_subjects = open_subjects_of(calendar)
     _titles(
         sheet,
         styles,
@@ -401,7 +401,7 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     )
     row += 1
     note = (
-        f"Onderwerpen waaraan Gemeente {invoice.name} nog niet deelneemt. "
+        "Onderwerpen waarvoor zich nog geen gemeente heeft aangemeld. "
         "Interesse? Meld het bij de coördinator van Inkoopkracht."
     )
     sheet.merge_range(row, 0, row, columns - 1, note, styles.note)
@@ -423,6 +423,15 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     # No repeated header rows in print: below the first table the open subjects have their own.
     print_setup(sheet, title=f"Kalender {year} · Gemeente {invoice.name}")
     sheet.print_area(0, 0, row, columns - 1)
+
+
+def open_subjects_of(calendar) -> list[Subject]:
+    """The open subjects of categories 3 and 4: those no municipality has signed up for yet.
+
+    As in the jaarplan, where every verkenning and breed-uitzoeken subject is still open. A
+    subject others have signed up for is underway; it shows in the overview's Deelnamematrix.
+    """
+    return [s for s in calendar.unclaimed if s.category in OPEN_CATEGORIES]
 
 
 def _subject_rows(
@@ -449,5 +458,5 @@ def _subject_rows(
             _write_text(sheet, row, 3, participants, styles.wrap)
             _write_text(sheet, row, 4, subject.joint_year, styles.centre)
             texts.append((participants, _CALENDAR_COLUMNS[3][1]))
-        sheet.set_row(row, wrapped_height(texts))
+        set_wrapped_height(sheet, row, texts)
     return row

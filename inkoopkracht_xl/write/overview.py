@@ -17,16 +17,19 @@ from ..model import CATEGORIES, Finding, Inputs
 from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
+from .rows import invoice_rows
 from .styles import (
     WORKBOOK_OPTIONS,
     Styles,
     fraction_of_percentage,
     number,
     print_setup,
+    set_wrapped_height,
     wrapped_height,
 )
 
 ORGANISATION = "Inkoopkracht ZHW"
+FULL_COLLABORATION = 60  # municipalities up to which Samenwerking shows the whole matrix
 
 
 @dataclass(frozen=True)
@@ -370,12 +373,16 @@ def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
     codes, counts = collaboration_matrix(calendar)
     names = {m.code: m.name for m in calendar.municipalities}
     sheet = workbook.add_worksheet("Samenwerking")
+    # Up to FULL_COLLABORATION municipalities the whole symmetric matrix reads best; beyond, each
+    # pair once (right of the diagonal): half the cells of a sheet that grows with the square.
+    full = len(codes) <= FULL_COLLABORATION
+    where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
     _titles(
         sheet,
         styles,
         "Samenwerking tussen gemeenten",
-        "Aantal aanbestedingen dat twee gemeenten samen doen; op de diagonaal het aantal "
-        "aanbestedingen van de gemeente zelf.",
+        "Aantal aanbestedingen dat twee gemeenten samen doen (leeg: geen); op de diagonaal "
+        f"het aantal aanbestedingen van de gemeente zelf.{where}",
         (2 + len(codes), 31 + 6.5 * len(codes)),
     )
     header_row = 3
@@ -383,21 +390,24 @@ def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
     sheet.write_string(header_row, 1, "Gemeente", styles.header)
     for i, code in enumerate(codes):
         sheet.write_string(header_row, 2 + i, code, styles.header_centre)
+    count_format, diagonal_format = styles.count, styles.diagonal
     for r, a in enumerate(codes):
         row = header_row + 1 + r
         sheet.write_string(row, 0, a, styles.code)
         sheet.write_string(row, 1, names.get(a, ""), styles.text)
-        for c, b in enumerate(codes):
-            sheet.write_number(
-                row, 2 + c, counts[a, b], styles.diagonal if a == b else styles.count
-            )
+        for c in range(0 if full else r, len(codes)):
+            shared = counts[a, codes[c]]
+            if c == r:
+                sheet.write_number(row, 2 + c, shared, diagonal_format)
+            elif shared:  # an empty cell is no shared tender: a quieter heat-map, a smaller file
+                sheet.write_number(row, 2 + c, shared, count_format)
     last_row = header_row + len(codes)
     if len(codes) > 1:
         # The heat-map leaves out the diagonal: a municipality's own count would dominate it.
         ranges = []
         for r in range(len(codes)):
             row = header_row + 1 + r
-            if r > 0:
+            if r > 0 and full:
                 ranges.append(f"{xl_rowcol_to_cell(row, 2)}:{xl_rowcol_to_cell(row, 1 + r)}")
             if r < len(codes) - 1:
                 ranges.append(
@@ -476,24 +486,26 @@ def _settlement_sheet(
     sheet.write_string(header_row, 6, headers[6], styles.header_right)
     row = header_row
     first_line = header_row + 1
-    subtotal_rows: list[int] = []
     for invoice in settlement.invoices:
         start = row + 1
-        for line in invoice.lines:
+        # The rows as the invoice shows them; the kind and number only on the total row, so
+        # the check below can SUMIF the totals by kind.
+        for line in invoice_rows(invoice):
             row += 1
             sheet.write_string(row, 0, invoice.name, styles.text)
-            sheet.write_string(row, 1, invoice.number, styles.code)
-            sheet.write_string(row, 2, invoice.kind, styles.text)
             sheet.write_string(row, 3, line.description, styles.text)
             sheet.write_string(row, 4, line.basis, styles.text)
-            sheet.write_string(row, 5, line.reference, styles.code)
+            if line.reference:
+                sheet.write_string(row, 5, line.reference, styles.code)
             sheet.write_number(row, 6, number(line.amount), styles.money)
         row += 1
-        subtotal_rows.append(row)
         label = "Eigen aandeel" if invoice.is_own_share else f"Totaal {invoice.kind}"
-        sheet.write_string(row, 0, f"{label} {invoice.name}", styles.total_label)
-        for col in range(1, 6):
-            sheet.write_blank(row, col, None, styles.total_label)
+        sheet.write_string(row, 0, invoice.name, styles.total_label)
+        sheet.write_string(row, 1, invoice.number, styles.total_label)
+        sheet.write_string(row, 2, invoice.kind, styles.total_label)
+        sheet.write_string(row, 3, label, styles.total_label)
+        sheet.write_blank(row, 4, None, styles.total_label)
+        sheet.write_blank(row, 5, None, styles.total_label)
         _sum(sheet, row, 6, start, row - 1, number(invoice.total), styles.total_money)
     last_line = row
 
@@ -594,9 +606,8 @@ def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
         sheet.write_string(row, 1, str(finding.location), styles.wrap)
         sheet.write_string(row, 2, finding.message, styles.wrap)
         sheet.write_string(row, 3, finding.fix, styles.wrap)
-        sheet.set_row(
-            row,
-            wrapped_height([(str(finding.location), 44), (finding.message, 44), (finding.fix, 66)]),
+        set_wrapped_height(
+            sheet, row, [(str(finding.location), 44), (finding.message, 44), (finding.fix, 66)]
         )
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 44)
