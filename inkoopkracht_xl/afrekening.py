@@ -83,7 +83,21 @@ class SettlementRun:
         }
 
 
-def run_settlement(
+def run_settlement(folder: Path, period_text: str, **options) -> SettlementRun:
+    """Settle one period of the drop folder into `<out>/<period>/`, recorded in the register.
+
+    The run builds hundreds of thousands of objects that live until its end and form no
+    cycles; the garbage collector would only rescan them, over and over (seconds at national
+    scale), so it pauses for the run. Options: see `_run_settlement`.
+    """
+    gc.disable()
+    try:
+        return _run_settlement(folder, period_text, **options)
+    finally:
+        gc.enable()
+
+
+def _run_settlement(
     folder: Path,
     period_text: str,
     *,
@@ -105,14 +119,8 @@ def run_settlement(
         raise InputRefused.single(Location("--periode"), str(problem)) from None
     now = now or datetime.now().replace(microsecond=0)
     issue_date = issue_date or now.date()
-    # Reading builds hundreds of thousands of objects that live until the end of the run and
-    # form no cycles: the garbage collector would only rescan them, over and over (seconds at
-    # national scale). Pause it while reading, then set them aside for good.
-    gc.disable()
-    try:
-        loaded = load_valid(folder)
-    finally:
-        gc.enable()
+    loaded = load_valid(folder)
+    # Frozen, the inputs are never rescanned, here or in the worker processes forked from here.
     gc.freeze()
     inputs = loaded.inputs
     settings = inputs.budget.settings
@@ -379,8 +387,11 @@ _WORKER: dict = {}
 def _worker_start(inputs, created: datetime, jobs: list[Job], overview: tuple) -> None:
     _WORKER.update(inputs=inputs, created=created, jobs=jobs, overview=overview)
     # The inputs live as long as the worker: keep the garbage collector from rescanning their
-    # hundreds of thousands of objects after every few workbooks.
+    # hundreds of thousands of objects after every few workbooks. It runs again for the rest
+    # (a forked worker inherits the run's paused collector; workbooks do make cycles).
     gc.freeze()
+    gc.set_threshold(100_000, 50, 50)  # a workbook's cycles are few; collect them in batches
+    gc.enable()
 
 
 def _worker_produce(index: int) -> tuple[str, dict]:
