@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -132,67 +133,81 @@ def _run_settlement(
         )
     key_for(loaded)  # refuses in Dutch when the key cannot be made
     out = out or folder / "uitvoer"
-    with Register.open(out / REGISTER_NAME) as register, register.transaction():
-        _clean_leftovers(out)  # only under the lock: another run's staging folder is not a leftover
-        findings = list(loaded.findings)
-        batch = _check_state(register, period, correction, findings)
-        history = register.history(period)
-        fresh = settle(inputs, period, history, issue_date=issue_date)
-        findings += fresh.findings
-        if correction:
-            invoices = corrections(
-                fresh, register.holdings(period), issue_date=issue_date, inputs=inputs
+    with Register.open(out / REGISTER_NAME) as register:
+        with register.transaction():
+            # Only under the lock: another run's staging folder is no leftover.
+            recover_outputs(out, register)
+            result, staging, backup = _settle_and_write(
+                register, loaded, period, correction, issue_date, now, out, pdf
             )
-            if not invoices:
-                raise InputRefused.single(
-                    Location(str(out / period.label)),
-                    f"er zijn geen verschillen met de verzonden afrekening van {period.label}",
-                    "Er zijn geen correctiefacturen nodig.",
-                )
-        else:
-            invoices = fresh.invoices
-            for label in register.void_later_drafts(period):
-                findings.append(
-                    Finding(
-                        Level.WARNING,
-                        Location(str(out / label)),
-                        f"de concepten van {label} zijn vervallen omdat {period.label} opnieuw is gemaakt",
-                        f"Maak {label} daarna opnieuw.",
-                    )
-                )
-        numbered = tuple(
-            register.number_invoices(batch, period.year, settings.invoice_prefix, invoices)
-        )
-        if correction:
-            settlement = _correction_settlement(fresh, numbered)
-        else:
-            settlement = replace(fresh, invoices=numbered)
-        findings += missing_contacts(numbered, inputs, out / batch)
-        info = RunInfo(
-            now,
-            __version__,
-            _parameters(period, correction, issue_date, inputs),
-            dict(loaded.sha256),
-        )
-        draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0)
-        staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
-        try:
-            # The register records the run while the workbooks are being written.
-            run_id = _write_outputs(
-                staging,
-                draft,
-                loaded,
-                now,
-                lambda: register.replace_drafts(batch, period, numbered, info),
-            )
-            result = replace(draft, run_id=run_id)
-            if pdf:
-                _write_pdfs(staging)
-            _swap_into_place(staging, out / batch)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        # Committed: the register holds the new run. Two renames put its folder in place; a
+        # kill in between is finished by the next run (recover_outputs rolls it forward).
+        _put_in_place(staging, out / result.batch, backup)
     return result
+
+
+def _settle_and_write(register, loaded, period, correction, issue_date, now, out, pdf):
+    """Inside the register's transaction: settle, number, write everything into a staging
+    folder, and move the previous output aside. Returns (run, staging, backup)."""
+    inputs = loaded.inputs
+    settings = inputs.budget.settings
+    findings = list(loaded.findings)
+    batch = _check_state(register, period, correction, findings)
+    history = register.history(period)
+    fresh = settle(inputs, period, history, issue_date=issue_date)
+    findings += fresh.findings
+    if correction:
+        invoices = corrections(
+            fresh, register.holdings(period), issue_date=issue_date, inputs=inputs
+        )
+        if not invoices:
+            raise InputRefused.single(
+                Location(str(out / period.label)),
+                f"er zijn geen verschillen met de verzonden afrekening van {period.label}",
+                "Er zijn geen correctiefacturen nodig.",
+            )
+    else:
+        invoices = fresh.invoices
+        for label in register.void_later_drafts(period):
+            findings.append(
+                Finding(
+                    Level.WARNING,
+                    Location(str(out / label)),
+                    f"de concepten van {label} zijn vervallen omdat {period.label} opnieuw is gemaakt",
+                    f"Maak {label} daarna opnieuw.",
+                )
+            )
+    numbered = tuple(
+        register.number_invoices(batch, period.year, settings.invoice_prefix, invoices)
+    )
+    if correction:
+        settlement = _correction_settlement(fresh, numbered)
+    else:
+        settlement = replace(fresh, invoices=numbered)
+    findings += missing_contacts(numbered, inputs, out / batch)
+    info = RunInfo(
+        now, __version__, _parameters(period, correction, issue_date, inputs), dict(loaded.sha256)
+    )
+    draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0)
+    staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
+    try:
+        # The register records the run while the workbooks are being written.
+        run_id, files = _write_outputs(
+            staging,
+            draft,
+            loaded,
+            now,
+            lambda: register.replace_drafts(batch, period, numbered, info),
+        )
+        if pdf:
+            _write_pdfs(staging)
+        # Last: the manifest marks the staging folder complete (recovery relies on it).
+        _write_manifest(staging, batch, period, run_id, files)
+        backup = _move_aside(out / batch, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return replace(draft, run_id=run_id), staging, backup
 
 
 def _correction_settlement(fresh: Settlement, numbered: tuple[Invoice, ...]) -> Settlement:
@@ -264,11 +279,10 @@ def _parameters(period: Period, correction: bool, issue_date: date, inputs) -> d
 
 def _write_outputs(
     staging: Path, run: SettlementRun, loaded: Loaded, now: datetime, record: Callable[[], int]
-) -> int:
+) -> tuple[int, dict]:
     """Write every output into `staging`; `record()` (the register) runs while workers write.
 
-    Returns the register's run id, which the manifest carries so verstuur can check that the
-    folder and the register belong together."""
+    Returns the register's run id and the manifest entry of every invoice."""
     from .write.overview import Audit, input_files, parameters_for, write_overview
 
     inputs = loaded.inputs
@@ -283,7 +297,6 @@ def _write_outputs(
                 "is tijdens de afrekening gewijzigd",
                 "Sla het bestand op, sluit het en draai de afrekening opnieuw.",
             )
-    period = run.settlement.period
     audit = Audit(
         inputs=input_files(inputs, loaded.sha256),
         parameters=parameters_for(inputs, run.settlement.key, run.batch),
@@ -314,11 +327,7 @@ def _write_outputs(
                 print(f"Facturen geschreven: {count} van {len(run.billed)}", file=sys.stderr)
         if pool is not None:
             pending_overview.result()
-    manifest = {"batch": run.batch, "periode": period.label, "run": run_id, "facturen": files}
-    (staging / MANIFEST).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    return run_id
+    return run_id, files
 
 
 @dataclass(frozen=True)
@@ -442,37 +451,74 @@ def missing_contacts(
     ]
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging` with two renames; on failure the old folder is put back."""
-    backup = None
-    if target.exists():
-        backup = target.with_name(f".{target.name}.oud-{staging.name.rsplit('-', 1)[-1]}")
-        try:
-            target.rename(backup)
-        except OSError:
-            raise InputRefused.single(
-                Location(str(target)),
-                "de vorige uitvoer kan niet worden vervangen (een bestand is nog geopend?)",
-                "Sluit de overzichten en facturen in Excel en draai de afrekening opnieuw.",
-            ) from None
+def _write_manifest(staging: Path, batch: str, period, run_id: int, files: dict) -> None:
+    manifest = {"batch": batch, "periode": period.label, "run": run_id, "facturen": files}
+    text = json.dumps(manifest, ensure_ascii=False, indent=2)
+    (staging / MANIFEST).write_text(text, encoding="utf-8")
+
+
+def _move_aside(target: Path, staging: Path) -> Path | None:
+    """Rename the previous output out of the way, before the register commits the new run.
+
+    A file still open in Excel (Windows) makes this fail: the run is then refused and rolled
+    back, and nothing has changed.
+    """
+    if not target.exists():
+        return None
+    backup = target.with_name(f".{target.name}.oud-{staging.name.rsplit('-', 1)[-1]}")
     try:
-        staging.rename(target)
+        target.rename(backup)
     except OSError:
-        if backup is not None:
-            backup.rename(target)
-        raise
+        raise InputRefused.single(
+            Location(str(target)),
+            "de vorige uitvoer kan niet worden vervangen (een bestand is nog geopend?)",
+            "Sluit de overzichten en facturen in Excel en draai de afrekening opnieuw.",
+        ) from None
+    return backup
+
+
+def _put_in_place(staging: Path, target: Path, backup: Path | None) -> None:
+    staging.rename(target)
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def _clean_leftovers(out: Path) -> None:
-    """Remove staging and backup folders a killed run may have left behind."""
+_LEFTOVER = re.compile(r"\.(?P<batch>.+)\.(?P<kind>nieuw|oud)-[^.]+")
+
+
+def recover_outputs(out: Path, register: Register) -> None:
+    """Bring the output folders back in line with the register after a run was killed.
+
+    Call under the register's lock. Per batch: a complete staging folder (it has its manifest)
+    of the register's latest run replaces an older or missing output (roll forward); a missing
+    output whose new run never committed gets its set-aside previous version back (roll back);
+    every other leftover is removed.
+    """
     if not out.is_dir():
         return
+    leftovers: dict[str, list[tuple[str, Path]]] = {}
     for path in out.iterdir():
-        if (
-            path.is_dir()
-            and path.name.startswith(".")
-            and (".nieuw-" in path.name or ".oud-" in path.name)
-        ):
-            shutil.rmtree(path, ignore_errors=True)
+        match = _LEFTOVER.fullmatch(path.name)
+        if match and path.is_dir():
+            leftovers.setdefault(match["batch"], []).append((match["kind"], path))
+    for batch, paths in leftovers.items():
+        target = out / batch
+        latest = register.latest_run(batch)
+        complete = [p for kind, p in paths if kind == "nieuw" and _manifest_run(p) == latest]
+        backups = sorted((p for kind, p in paths if kind == "oud"), key=lambda p: p.stat().st_mtime)
+        if latest is not None and complete and _manifest_run(target) != latest:
+            if target.exists():
+                shutil.rmtree(target)
+            complete[0].rename(target)
+        elif not target.exists() and backups:
+            backups[-1].rename(target)
+        for _, path in paths:
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _manifest_run(folder: Path) -> int | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
