@@ -21,7 +21,7 @@ from .errors import InputRefused
 from .model import Finding, Invoice, Level, Location
 from .read.folder import Loaded, load_valid, sha256_of
 from .register import REGISTER_NAME, Register, RunInfo
-from .report import key_for
+from .report import key_for, key_json
 from .settle import Period, Settlement, corrections, settle
 
 MANIFEST = "afrekening.json"  # which register run an output folder belongs to (verstuur checks it)
@@ -51,16 +51,7 @@ class SettlementRun:
             "periode": self.settlement.period.label,
             "jaar": key.year,
             "batch": self.batch,
-            "verdeelsleutel": [
-                {
-                    "code": s.code,
-                    "gemeente": s.name,
-                    "inwoners": s.inhabitants,
-                    "percentage": str(s.percentage),
-                    "bedrag": str(s.amount),
-                }
-                for s in key.shares
-            ],
+            "verdeelsleutel": key_json(key),
             "facturen": [
                 {
                     "code": i.code,

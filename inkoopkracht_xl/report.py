@@ -73,18 +73,23 @@ class KeyReport:
             "methode": key.method,
             "afronding": key.rounding,
             "totaal": str(key.total),
-            "verdeelsleutel": [
-                {
-                    "code": s.code,
-                    "gemeente": s.name,
-                    "inwoners": s.inhabitants,
-                    "percentage": str(s.percentage),
-                    "bedrag": str(s.amount),
-                }
-                for s in key.shares
-            ],
+            "verdeelsleutel": key_json(key),
             "waarschuwingen": [f.text() for f in self.warnings] + list(key.notes),
         }
+
+
+def key_json(key: AllocationKey) -> list[dict]:
+    """The key as SPEC §4's JSON: money and percentages as decimal strings."""
+    return [
+        {
+            "code": s.code,
+            "gemeente": s.name,
+            "inwoners": s.inhabitants,
+            "percentage": str(s.percentage),
+            "bedrag": str(s.amount),
+        }
+        for s in key.shares
+    ]
 
 
 def key_report(folder: Path) -> KeyReport:
