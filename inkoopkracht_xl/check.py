@@ -12,9 +12,12 @@ from .model import (
     Finding,
     Level,
     Location,
+    Source,
     Subject,
     subject_key,
 )
+from .read.values import invisible_characters, visible
+from .write.names import invoice_filename
 
 
 def cross_check(
@@ -44,11 +47,12 @@ def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, .
 
 
 def _error(location: Location, message: str, fix: str = "") -> Finding:
-    return Finding(Level.ERROR, location, message, fix)
+    # Messages quote names from the workbooks: show their invisible characters (values.visible).
+    return Finding(Level.ERROR, location, visible(message), fix)
 
 
 def _warning(location: Location, message: str, fix: str = "") -> Finding:
-    return Finding(Level.WARNING, location, message, fix)
+    return Finding(Level.WARNING, location, visible(message), fix)
 
 
 def _checks(
@@ -85,11 +89,19 @@ def _checks(
                 )
 
     if settings.lead and settings.lead not in known and settings.lead not in populations:
+        meant = next(
+            (m for m in calendar.municipalities if m.name.casefold() == settings.lead.casefold()),
+            None,
+        )
         yield _error(
             settings.at("lead"),
             f"penvoerder '{settings.lead}' is geen bekende gemeentecode",
-            "Vul de code in van de gemeente die de kosten betaalt, bijvoorbeeld ZM.",
+            f"Vul de code {meant.code} in, niet de naam {meant.name}."
+            if meant
+            else "Vul de code in van de gemeente die de kosten betaalt, bijvoorbeeld ZM.",
         )
+
+    yield from _same_file_names(calendar, budget)
 
     # Inwoners: the agreement's peildatum, known codes, a network to share the budget.
     if year:
@@ -221,6 +233,17 @@ def _participants_known(
     reported: set[str],
 ) -> Iterator[Finding]:
     participants = participants_on(subject, line.date, budget)
+    if not participants and subject.participants:
+        # Every participant joins later: nobody could be charged for this line on its date.
+        joins = budget.joins_by_subject.get(subject_key(subject.name), ())
+        later = ", ".join(f"{j.code} per {_d(j.date)}" for j in joins if j.date > line.date)
+        yield _error(
+            line.source.at("date"),
+            f"'{subject.name}' heeft op {_d(line.date)} nog geen deelnemende gemeenten "
+            f"(toetreding: {later})",
+            "Verbeter de datum van de kosten of van de toetreding in het werkblad Toetredingen.",
+        )
+        return
     if not participants:
         yield _error(
             line.source.at("subject"),
@@ -239,11 +262,49 @@ def _participants_known(
 
 
 def _unknown_subject(location: Location, name: str) -> Finding:
+    hidden = invisible_characters(name)
+    if hidden:
+        # A zero-width space or a right-to-left override makes the name look like another.
+        return _error(
+            location,
+            f"onderwerp '{name}' staat niet in de aanbestedingskalender; de naam bevat een "
+            f"onzichtbaar teken ({', '.join(dict.fromkeys(hidden))})",
+            "Typ de naam opnieuw of kopieer hem uit de kalender (kolom Onderwerp).",
+        )
     return _error(
         location,
         f"onderwerp '{name}' staat niet in de aanbestedingskalender",
         "Gebruik precies de naam uit de kalender (kolom Onderwerp).",
     )
+
+
+# The longest batch name an invoice file can carry ("2024-H2-correctie-12"): names that collide
+# with it collide with every shorter one too (file names are cut at the same length).
+_LONGEST_BATCH = "0000-H0-correctie-00"
+
+
+def _same_file_names(calendar: Calendar, budget: Budget) -> Iterator[Finding]:
+    """Two municipalities whose invoices would get one file name: the second would overwrite the
+    first. Compared as Windows and macOS do, without regard to case ("Delft" and "DELFT")."""
+    named: dict[str, tuple[str, Source]] = {}
+    for population in budget.populations:
+        if population.name:
+            named[population.code] = (population.name, population.source)
+    for municipality in calendar.municipalities:  # the calendar's name is the one invoiced
+        named[municipality.code] = (municipality.name, municipality.source)
+    seen: dict[str, tuple[str, str, Source]] = {}
+    for code, (name, source) in named.items():
+        file_name = invoice_filename(_LONGEST_BATCH, name).casefold()
+        first = seen.setdefault(file_name, (code, name, source))
+        if first[0] != code:
+            other = first[2].at("name")
+            yield _error(
+                source.at("name"),
+                f"de factuur van {code} ('{name}') krijgt dezelfde bestandsnaam als die van "
+                f"{first[0]} ('{first[1]}', {other.sheet} › {other.cell}); de ene zou de andere "
+                "overschrijven",
+                "Geef elke gemeente een eigen naam.",
+            )
 
 
 def _d(day: date) -> str:

@@ -30,8 +30,9 @@ from . import values
 from .table import Reader, normalise_header
 
 _PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
-# Loose on purpose: the mail module validates strictly; here we catch typing slips.
-_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}")
+# The largest Dutch municipality has under a million inhabitants, the country under 18 million;
+# more than this is a typing slip (a CBS code or a date pasted in) that would skew every share.
+MAX_INHABITANTS = 100_000_000
 
 
 def read_budget(reader: Reader) -> Budget:
@@ -68,6 +69,19 @@ def _days(value: object) -> int:
     return days
 
 
+def _address(value: object) -> str:
+    """One e-mail address, checked as the mail module will use it (a message header): an address
+    it would refuse must be found here, at its cell, and not halfway through a settlement.
+    Imported here: the mail module loads smtplib and ssl, which reading needs only for this."""
+    from ..mail import UnsafeHeader, checked_address
+
+    address = values.text(value)
+    try:
+        return checked_address(address)
+    except UnsafeHeader:
+        raise ValueError(f"'{address}' is geen geldig e-mailadres") from None
+
+
 _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
     "year": _year,
     "lead": values.code,
@@ -75,6 +89,7 @@ _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
     "rounding": lambda v: values.choice(v, ("euro", "cent"), "euro"),
     "invoice_prefix": _prefix,
     "payment_days": _days,
+    "sender_email": _address,
 }
 
 
@@ -84,6 +99,7 @@ def _settings(reader: Reader) -> Settings:
     explanations = {key: explanation for key, _, _, explanation, _ in SETTINGS_KEYS}
     parsed: dict[str, object] = {}
     cells: dict[str, Location] = {}
+    rows: dict[str, int] = {}
     empty: set[str] = set()
     sheet_location = Location(reader.book.name, INSTELLINGEN.name)
     for row in table.rows if table else ():
@@ -96,8 +112,14 @@ def _settings(reader: Reader) -> Settings:
             )
             continue
         if key in cells:
-            reader.error(row.source.at("key"), "deze instelling staat dubbel", "Laat er één staan.")
+            dutch = values.text(row["key"])
+            reader.error(
+                row.source.at("key"),
+                f"de instelling '{dutch}' staat dubbel (ook in rij {rows[key]})",
+                "Laat er één staan: het programma kiest niet zelf welke geldt.",
+            )
             continue
+        rows[key] = row.source.row
         cells[key] = row.source.at("value")
         if values.is_empty(row["value"]):
             empty.add(key)
@@ -155,6 +177,13 @@ def _posts(reader: Reader) -> tuple[BudgetPost, ...]:
         realised = reader.field(row, "realised", _non_negative_money, required=False)
         if name is not None and budgeted is not None:
             posts.append(BudgetPost(name, budgeted, realised, row.source))
+    if table is not None and not table.rows:
+        # Without posts the network budget is € 0: every voorschot would silently be nothing.
+        reader.error(
+            Location(table.file, table.sheet),
+            "de begroting heeft geen posten",
+            "Vul onder de kopregel de posten in met hun begrote bedrag (kolommen Post en Begroot).",
+        )
     return tuple(posts)
 
 
@@ -162,6 +191,9 @@ def _positive_count(value: object) -> int:
     count = values.whole_number(value)
     if count <= 0:
         raise ValueError(f"{count} is geen positief aantal inwoners")
+    if count > MAX_INHABITANTS:
+        shown = f"{count:,}".replace(",", ".") if count < 10**15 else values.text(value)
+        raise ValueError(f"{shown} inwoners is onwaarschijnlijk veel (meer dan 100 miljoen)")
     return count
 
 
@@ -248,11 +280,8 @@ def _joins(reader: Reader) -> tuple[Join, ...]:
 
 
 def _emails(value: object) -> tuple[str, ...]:
-    found = tuple(part.strip() for part in re.split(r"[;,]", values.text(value)) if part.strip())
-    for address in found:
-        if not _EMAIL.fullmatch(address):
-            raise ValueError(f"'{address}' is geen geldig e-mailadres")
-    return found
+    parts = (part.strip() for part in re.split(r"[;,]", values.text(value)))
+    return tuple(_address(part) for part in parts if part)
 
 
 def _contacts(reader: Reader) -> tuple[Contact, ...]:

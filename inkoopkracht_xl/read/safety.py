@@ -60,6 +60,11 @@ ALLOWED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 WORKBOOK_PART = "xl/workbook.xml"
 WORKBOOK_RELS_PART = "xl/_rels/workbook.xml.rels"
+# A formula that refers to another workbook ("[Begroting 2023.xlsx]Inwoners!C2") is stored with a
+# cached copy of that file's value in an externalLink part. The copy may be stale or made up, and
+# cannot be checked against a file we do not have; Excel writes these parts under this folder.
+EXTERNAL_LINK_FOLDER = "xl/externallinks/"
+EXTERNAL_LINK_TYPE = "/externallink"  # the end of the relationship type, lower case
 
 
 def _thousands(number: int) -> str:
@@ -108,6 +113,12 @@ DTD = ("bevat een DTD/entiteiten (mogelijk kwaadaardig) en is niet geopend.", _F
 TOO_MANY_ROWS = (
     "heeft meer dan {limit} gevulde rijen.",
     "Verwijder lege of overbodige rijen (ook rijen met alleen formules) en sla opnieuw op.",
+)
+EXTERNAL_LINKS = (
+    "bevat koppelingen naar andere bestanden; de waarden uit die bestanden zijn niet te "
+    "controleren en de werkmap is niet gelezen.",
+    "Verbreek de koppelingen in Excel (Gegevens › Koppelingen bewerken › Koppeling verbreken) "
+    "en sla opnieuw op.",
 )
 TOO_MANY_UNCACHED = (
     "bevat meer dan {limit} formules zonder berekende waarde.",
@@ -373,12 +384,17 @@ def _read_workbook(
 def _read_relationships(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
 ) -> dict[str, str]:
-    """Relationship id -> part name, resolving targets against xl/ as the xlsx container says."""
+    """Relationship id -> part name, resolving targets against xl/ as the xlsx container says.
+    Refuses a workbook that links to other workbooks."""
     targets: dict[str, str] = {}
     where = budget.where
 
     def start(name: str, attributes: dict[str, str]) -> None:
-        if _local(name) != "Relationship" or attributes.get("TargetMode") == "External":
+        if _local(name) != "Relationship":
+            return
+        if attributes.get("Type", "").lower().endswith(EXTERNAL_LINK_TYPE):
+            raise _refusal(where, EXTERNAL_LINKS)
+        if attributes.get("TargetMode") == "External":
             return
         # Each relationship points to a part, so there cannot be more than there are members.
         if len(targets) >= MAX_MEMBERS:
@@ -546,6 +562,10 @@ def _read_parts(
     relationships = members.get(WORKBOOK_RELS_PART)
     if relationships is None:
         raise _refusal(where, DAMAGED)
+    # A link part without its relationship is not a link Excel follows, but nothing a
+    # coordinator's workbook holds either: refused too, from the directory alone.
+    if any(key.startswith(EXTERNAL_LINK_FOLDER) for key in members):
+        raise _refusal(where, EXTERNAL_LINKS)
     budget = _Budget(where)
     sheets = _read_workbook(archive, workbook, budget)
     targets = _read_relationships(archive, relationships, budget)

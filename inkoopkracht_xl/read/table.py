@@ -114,6 +114,12 @@ class Table:
     rows: tuple[Row, ...]
 
 
+def _finding(level: Level, location: Location, message: str, fix: str) -> Finding:
+    """A finding whose quoted cell text shows its invisible characters (see `values.visible`)."""
+    shown = Location(values.visible(location.file), values.visible(location.sheet), location.cell)
+    return Finding(level, shown, values.visible(message), fix)
+
+
 class Reader:
     """Reads tables from one workbook and collects findings instead of stopping at the first."""
 
@@ -126,10 +132,10 @@ class Reader:
         self.incomplete_keys: set[str] = set()
 
     def error(self, location: Location, message: str, fix: str = "") -> None:
-        self.findings.append(Finding(Level.ERROR, location, message, fix))
+        self.findings.append(_finding(Level.ERROR, location, message, fix))
 
     def warn(self, location: Location, message: str, fix: str = "") -> None:
-        self.findings.append(Finding(Level.WARNING, location, message, fix))
+        self.findings.append(_finding(Level.WARNING, location, message, fix))
 
     def table(self, layout: SheetLayout) -> Table | None:
         """The rows of one sheet by the layout's headers.
@@ -167,6 +173,7 @@ class Reader:
         header_keys = {key: normalise_header(grid[header_index][i]) for key, i in positions.items()}
         columns = tuple((key, column_letter(i)) for key, i in positions.items())
         merged_rows = self._merged_data_rows(sheet, header_index, positions)
+        reported_merges: set[str] = set()
         blank_formulas = set(self.book.info.formulas_without_value.get(sheet, ()))
         rows: list[Row] = []
         for index in range(header_index + 1, len(grid)):
@@ -186,11 +193,15 @@ class Reader:
             if all(normalise_header(cells[k]) == header_keys[k] for k in positions):
                 continue  # the header repeated further down
             if index in merged_rows:
-                self.error(
-                    source.at(),
-                    "bevat samengevoegde cellen",
-                    "Maak de samenvoeging ongedaan en vul elke cel afzonderlijk in.",
-                )
+                span = merged_rows[index]
+                if span not in reported_merges:  # a range over several rows: one finding
+                    reported_merges.add(span)
+                    self.error(
+                        Location(self.book.name, sheet, span),
+                        "bevat samengevoegde cellen; deze rij wordt niet gelezen",
+                        "Maak de samenvoeging ongedaan (Start › Samenvoegen en centreren) en vul "
+                        "elke cel afzonderlijk in.",
+                    )
                 continue
             rows.append(Row(cells, source))
         return Table(self.book.name, sheet, header_index + 1, tuple(rows))
@@ -232,15 +243,18 @@ class Reader:
 
     def _merged_data_rows(
         self, sheet: str, header_index: int, positions: dict[str, int]
-    ) -> set[int]:
+    ) -> dict[int, str]:
+        """Data rows (0-based) that a merge makes unreadable -> the merged range, as 'B3:C3'."""
         used = set(positions.values())
-        rows: set[int] = set()
+        rows: dict[int, str] = {}
         for (r0, c0), (r1, c1) in self.book.merged_ranges(sheet):
             if r1 <= header_index or not any(c0 <= c <= c1 for c in used):
                 continue
             if r0 == r1 and sum(1 for c in used if c0 <= c <= c1) <= 1:
                 continue  # merged across unread columns only: harmless
-            rows.update(range(max(r0, header_index + 1), r1 + 1))
+            span = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+            for row in range(max(r0, header_index + 1), r1 + 1):
+                rows.setdefault(row, span)
         return rows
 
     def field(

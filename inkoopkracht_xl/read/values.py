@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -12,14 +13,23 @@ from decimal import Decimal, InvalidOperation
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MIN_SERIAL, _MAX_SERIAL = 61, 2958465  # 1900-03-01 .. 9999-12-31
 
-_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")  # 1.234.567 or 3.685,50
-_DECIMAL_COMMA = re.compile(r"\d+(?:,\d+)?")  # 3685,50 or 120000
-_DECIMAL_POINT = re.compile(r"\d+\.(?:\d{1,2}|\d{4,})")  # 611.11: a dot not followed by exactly 3
+# re.ASCII: digits are 0-9 only. Without it \d also matches full-width and Arabic-Indic digits, and
+# Decimal() and int() read them too, so "１０６０８６" would pass as a population unseen.
+_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII)  # 1.234.567 or 3.685,50
+_DECIMAL_COMMA = re.compile(r"\d+(?:,\d+)?", re.ASCII)  # 3685,50 or 120000
+# 611.11: a dot not followed by exactly 3 digits
+_DECIMAL_POINT = re.compile(r"\d+\.(?:\d{1,2}|\d{4,})", re.ASCII)
 _CODE_SEPARATORS = re.compile(r"[,;/\s]+")
 _CODE = re.compile(r"[A-Z0-9]{1,10}")
-_DATE_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-_DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATE_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
+_DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 _SPACES = re.compile(r"\s+")
+_LETTER_AS_DIGIT = re.compile(r"(?<=\d)[OoIl]|[OoIl](?=\d)", re.ASCII)  # 1O6.086, l06086
+# Amounts from a million million euros on are typing slips (or an attack on the arithmetic); the
+# check comes before any rounding, which would fail on a number of hundreds of digits.
+_MONEY_LIMIT = Decimal("1e12")
+# Characters that show nothing, or move or break the text around them, in a message.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 _MONTHS = {
     name: number
@@ -45,6 +55,40 @@ _MONTHS = {
 _DATE_WORDS = re.compile(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})")
 
 
+def visible(message: str) -> str:
+    """`message` with every invisible or text-moving character shown as <U+XXXX>.
+
+    A zero-width space inside a code or a right-to-left override inside a name makes a message
+    quote text that looks right but is not (or prints reversed): the coordinator must see it.
+    """
+    if all(unicodedata.category(char) not in _HIDDEN_CATEGORIES for char in message):
+        return message
+    return "".join(
+        f"<U+{ord(char):04X}>" if unicodedata.category(char) in _HIDDEN_CATEGORIES else char
+        for char in message
+    )
+
+
+def invisible_characters(value: str) -> list[str]:
+    """The invisible characters in `value`, as U+XXXX, for a message that explains them."""
+    return [
+        f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in _HIDDEN_CATEGORIES
+    ]
+
+
+def _typing_hint(raw: str) -> str:
+    """Why text that looks like a number is not one, as a clause for the message ('' if unknown)."""
+    hidden = invisible_characters(raw)
+    if hidden:
+        return f" (er staat een onzichtbaar teken in: {', '.join(dict.fromkeys(hidden))})"
+    if any(unicodedata.category(c) == "Nd" and not "0" <= c <= "9" for c in raw):
+        return " (de cijfers zijn geen gewone cijfers 0-9; typ het getal opnieuw)"
+    letter = _LETTER_AS_DIGIT.search(raw)
+    if letter:
+        return f" (de letter '{letter.group()}' staat tussen de cijfers)"
+    return ""
+
+
 def is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -56,12 +100,16 @@ def text(value: object) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # 1e300 is an integer too; its 301 digits would only bury the message that quotes it.
+        return str(int(value)) if abs(value) < 1e15 else format(value, ".15g")
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
         return f"{value.day}-{value.month}-{value.year}"
     return _SPACES.sub(" ", str(value)).strip()
+
+
+_TRUTH = {True: "WAAR", False: "ONWAAR"}  # as a Dutch Excel shows a logical cell
 
 
 def number_to_decimal(value: float) -> Decimal:
@@ -90,6 +138,10 @@ def amount(value: object) -> Decimal:
         return number_to_decimal(value)
     if isinstance(value, Decimal):
         return value
+    if isinstance(value, bool):
+        raise ValueError(f"{_TRUTH[value]} is een ja/nee-waarde, geen bedrag")
+    if isinstance(value, (date, datetime)):
+        raise ValueError(f"'{text(value)}' is een datum, geen bedrag")
     if not isinstance(value, str):
         raise ValueError("is geen bedrag")
     raw = value
@@ -109,7 +161,7 @@ def amount(value: object) -> Decimal:
     elif _DECIMAL_POINT.fullmatch(cleaned):
         normal = cleaned
     else:
-        raise ValueError(f"'{raw}' is geen bedrag")
+        raise ValueError(f"'{raw}' is geen bedrag{_typing_hint(raw)}")
     try:
         result = Decimal(normal)
     except InvalidOperation as exc:  # pragma: no cover - the patterns above admit only digits
@@ -120,21 +172,27 @@ def amount(value: object) -> Decimal:
 def money(value: object) -> Decimal:
     """An amount in euros with at most two decimals (cents), quantized to 0.01."""
     result = amount(value)
+    if abs(result) >= _MONEY_LIMIT:
+        raise ValueError(
+            f"'{text(value)}' is onwaarschijnlijk groot (een bedrag moet onder de "
+            "€ 1.000.000.000.000 blijven)"
+        )
     if result != result.quantize(Decimal("0.01")):
         raise ValueError(f"'{text(value)}' heeft meer dan twee decimalen")
-    if abs(result) >= Decimal("1e12"):
-        raise ValueError(f"'{text(value)}' is onwaarschijnlijk groot")
     return result.quantize(Decimal("0.01"))
 
 
 def whole_number(value: object) -> int:
     """A whole number such as a population: 106086, 106086.0 or '106.086'."""
     if isinstance(value, bool):
-        raise ValueError("is ja/nee, geen getal")
+        raise ValueError(f"{_TRUTH[value]} is een ja/nee-waarde, geen getal")
+    if isinstance(value, (date, datetime)):
+        raise ValueError(f"'{text(value)}' is een datum, geen getal")
     try:
         result = amount(value)
     except ValueError:
-        raise ValueError(f"'{text(value)}' is geen heel getal") from None
+        hint = _typing_hint(value) if isinstance(value, str) else ""
+        raise ValueError(f"'{text(value)}' is geen heel getal{hint}") from None
     if result != result.to_integral_value():
         raise ValueError(f"'{text(value)}' is geen heel getal")
     return int(result)
@@ -180,6 +238,12 @@ def codes(value: object) -> tuple[str, ...]:
         if not part:
             continue
         if not _CODE.fullmatch(part):
+            hidden = invisible_characters(part)
+            if hidden:
+                raise ValueError(
+                    f"'{part}' is geen gemeentecode: er staat een onzichtbaar teken in "
+                    f"({', '.join(dict.fromkeys(hidden))}); typ de code opnieuw"
+                )
             raise ValueError(f"'{part}' is geen gemeentecode")
         if part not in found:
             found.append(part)
