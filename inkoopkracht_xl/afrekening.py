@@ -18,9 +18,10 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputRefused
+from .locks import exclusive
 from .model import Finding, Invoice, Level, Location
 from .read.folder import Loaded, load_valid, sha256_of
-from .register import REGISTER_NAME, Register, RunInfo
+from .register import LOCK_NAME, REGISTER_NAME, Register, RunInfo
 from .report import key_for, key_json
 from .settle import Period, Settlement, corrections, settle
 
@@ -124,10 +125,14 @@ def _run_settlement(
         )
     key_for(loaded)  # refuses in Dutch when the key cannot be made
     out = out or folder / "uitvoer"
-    with Register.open(out / REGISTER_NAME) as register:
+    # One run at a time per output folder, from opening the register until its folder is in
+    # place: a second run waits briefly, then is told (verstuur takes the same lock).
+    with (
+        exclusive(out / LOCK_NAME, "er loopt al een afrekening op deze uitvoermap"),
+        Register.open(out / REGISTER_NAME) as register,
+    ):
         with register.transaction():
-            # Only under the lock: another run's staging folder is no leftover.
-            recover_outputs(out, register)
+            recover_outputs(out, register)  # a killed run's leftovers, under the lock
             result, staging, backup = _settle_and_write(
                 register, loaded, period, correction, issue_date, now, out, pdf
             )
@@ -142,7 +147,8 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
     folder, and move the previous output aside. Returns (run, staging, backup)."""
     inputs = loaded.inputs
     settings = inputs.budget.settings
-    findings = list(loaded.findings)
+    # controleer's general "no address" warnings give way to missing_contacts' precise ones.
+    findings = [f for f in loaded.findings if not _about_missing_contact(f)]
     batch = _check_state(register, period, correction, findings)
     history = register.history(period)
     fresh = settle(inputs, period, history, issue_date=issue_date)
@@ -175,7 +181,7 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
         settlement = _correction_settlement(fresh, numbered)
     else:
         settlement = replace(fresh, invoices=numbered)
-    findings += missing_contacts(numbered, inputs, out / batch)
+    findings += missing_contacts(numbered, inputs)
     info = RunInfo(
         now, __version__, _parameters(period, correction, issue_date, inputs), dict(loaded.sha256)
     )
@@ -423,9 +429,13 @@ def _write_pdfs(staging: Path) -> None:
         ) from None
 
 
-def missing_contacts(
-    run_invoices: tuple[Invoice, ...], inputs, batch_folder: Path
-) -> list[Finding]:
+def _about_missing_contact(finding: Finding) -> bool:
+    return finding.location.sheet == "Contacten" and finding.message.startswith(
+        "geen e-mailadres voor"
+    )
+
+
+def missing_contacts(run_invoices: tuple[Invoice, ...], inputs) -> list[Finding]:
     """A warning for each invoiced municipality without an e-mail address: no draft for it."""
     known = {c.code for c in inputs.budget.contacts}
     return [

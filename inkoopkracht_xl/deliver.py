@@ -15,7 +15,7 @@ from .locks import exclusive
 from .mail import SmtpSettings, UnsafeHeader, build_message, connect, recipients
 from .model import Contact, Inputs, Invoice, Location
 from .read.folder import load_folder, sha256_of
-from .register import REGISTER_NAME, Register
+from .register import LOCK_NAME, REGISTER_NAME, Register
 
 MANIFEST = "afrekening.json"
 
@@ -142,7 +142,10 @@ def send(
         )
     contacts = {c.code: c for c in batch.inputs.budget.contacts}
     sent, failed, skipped = [], [], []
-    with exclusive(batch.folder.parent / ".verstuur.lock", "een verzending"):
+    with exclusive(
+        batch.folder.parent / LOCK_NAME,
+        "er loopt al een afrekening of verzending op deze uitvoermap",
+    ):
         items = plan(batch, resend)
         pending = [
             i for i in items if i.pending or (i.state == "onzeker" and i.invoice.number in resend)

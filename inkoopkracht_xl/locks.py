@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from .model import Location
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, what: str) -> Iterator[None]:
-    """Hold `path` exclusively or refuse at once: a second run on the same folder is told so.
+def exclusive(path: Path, message: str, *, wait: float = 2.0) -> Iterator[None]:
+    """Hold `path` exclusively, waiting up to `wait` seconds, else refuse with `message`.
 
     flock (POSIX) and msvcrt.locking (Windows) locks die with their process, so a run that was
     killed never leaves a stale lock behind.
@@ -21,14 +22,19 @@ def exclusive(path: Path, what: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
     try:
-        try:
-            _lock(handle)
-        except OSError:
-            raise InputRefused.single(
-                Location(str(path.parent)),
-                f"er loopt al {what} op deze map",
-                "Wacht tot die klaar is en probeer het daarna opnieuw.",
-            ) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                _lock(handle)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise InputRefused.single(
+                        Location(str(path.parent)),
+                        message,
+                        "Wacht tot die klaar is en probeer het daarna opnieuw.",
+                    ) from None
+                time.sleep(0.05)
         try:
             yield
         finally:

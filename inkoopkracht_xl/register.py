@@ -17,6 +17,7 @@ from .money import from_cents, to_cents
 from .settle import History, Period, SettledCost
 
 REGISTER_NAME = "register.sqlite"
+LOCK_NAME = ".inkoopkracht.lock"  # beside the register: one afrekening or verstuur at a time
 
 # Versioned schema: migration N brings a register from user_version N-1 to N. Never edit a
 # migration that has shipped; add the next one.
@@ -115,6 +116,10 @@ class Register:
             connection.execute("PRAGMA foreign_keys = ON")
             register = cls(path, connection)
             register._migrate()
+        except sqlite3.OperationalError as problem:
+            if _busy(problem):
+                raise _in_use(path) from None
+            raise _unusable(path, problem) from None
         except sqlite3.DatabaseError as problem:
             raise _unusable(path, problem) from None
         try:
@@ -128,12 +133,8 @@ class Register:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as problem:
-            if "locked" in str(problem) or "busy" in str(problem):
-                raise InputRefused.single(
-                    Location(str(self.path)),
-                    "er loopt al een afrekening op deze uitvoermap (het register is in gebruik)",
-                    "Wacht tot die klaar is en probeer het daarna opnieuw.",
-                ) from None
+            if _busy(problem):
+                raise _in_use(self.path) from None
             raise _unusable(self.path, problem) from None
         try:
             yield
@@ -150,12 +151,20 @@ class Register:
                 f"dit register is gemaakt door een nieuwere versie van het programma (schema {version})",
                 "Werk inkoopkracht-xl bij naar de nieuwste versie.",
             )
-        for number in range(version, SCHEMA_VERSION):
-            self.db.execute("BEGIN IMMEDIATE")
-            for statement in MIGRATIONS[number]:
-                self.db.execute(statement)
-            self.db.execute(f"PRAGMA user_version = {number + 1}")
-            self.db.execute("COMMIT")
+        if version == SCHEMA_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number]:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -435,6 +444,18 @@ class Register:
             "UPDATE numbers SET status = 'verzonden' WHERE batch = ? AND status = 'concept'",
             (batch,),
         )
+
+
+def _busy(problem: Exception) -> bool:
+    return "locked" in str(problem) or "busy" in str(problem)
+
+
+def _in_use(path: Path) -> InputRefused:
+    return InputRefused.single(
+        Location(str(path)),
+        "er loopt al een afrekening op deze uitvoermap (het register is in gebruik)",
+        "Wacht tot die klaar is en probeer het daarna opnieuw.",
+    )
 
 
 def _unusable(path: Path, problem: Exception) -> InputRefused:
