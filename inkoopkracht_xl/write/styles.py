@@ -204,6 +204,9 @@ def print_setup(
         sheet.fit_to_pages(1, 0)
     if repeat_rows is not None:
         sheet.repeat_rows(*repeat_rows)
+    # Excel allows 255 characters in a footer; a very long name is shortened, never dropped.
+    if len(title) > 150:
+        title = title[:149] + "…"
     sheet.set_footer(f"&L&8{_escape_header(title)}&R&8Pagina &P van &N")
 
 
