@@ -304,21 +304,15 @@ def test_missing_contact_is_a_warning_and_gets_no_draft(tmp_path):
     )
 
 
+def _afrekening_with_pdf(tmp_path: Path):
+    folder = Scenario(costs=[K1]).write(tmp_path / "in")
+    arguments = ["afrekening", str(folder), "--periode", "2024-H1", "--uit", str(tmp_path / "uit")]
+    return CliRunner().invoke(main, [*arguments, "--pdf"])
+
+
 @requires_libreoffice
 def test_pdf_flag_adds_a_pdf_per_invoice(tmp_path):
-    folder = Scenario(costs=[K1]).write(tmp_path / "in")
-    result = CliRunner().invoke(
-        main,
-        [
-            "afrekening",
-            str(folder),
-            "--periode",
-            "2024-H1",
-            "--uit",
-            str(tmp_path / "uit"),
-            "--pdf",
-        ],
-    )
+    result = _afrekening_with_pdf(tmp_path)
     assert result.exit_code == 0, result.output
     invoices = tmp_path / "uit" / "2024-H1" / "facturen"
     pdfs = sorted(p.name for p in invoices.glob("*.pdf"))
@@ -330,19 +324,7 @@ def test_pdf_flag_without_libreoffice_is_a_clear_refusal(tmp_path, monkeypatch):
     import inkoopkracht_xl.libreoffice as libreoffice
 
     monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
-    folder = Scenario(costs=[K1]).write(tmp_path / "in")
-    result = CliRunner().invoke(
-        main,
-        [
-            "afrekening",
-            str(folder),
-            "--periode",
-            "2024-H1",
-            "--uit",
-            str(tmp_path / "uit"),
-            "--pdf",
-        ],
-    )
+    result = _afrekening_with_pdf(tmp_path)
     assert result.exit_code == 1
     assert "LibreOffice is niet geïnstalleerd" in result.output
     assert "Installeer LibreOffice" in result.output
