@@ -184,13 +184,14 @@ def participation_matrix(calendar: Calendar) -> ParticipationMatrix:
 
 
 def collaboration_matrix(
-    calendar: Calendar,
+    calendar: Calendar, *, upper_only: bool = False
 ) -> tuple[tuple[str, ...], dict[tuple[str, str], int]]:
     """Municipality × municipality: in how many subjects both take part (the Samenwerking sheet).
 
     Returns the known codes (core first, then extras, as in the Deelnamematrix) and a dense,
     symmetric mapping with every pair of them: (a, b) -> shared subjects, (a, a) -> subjects a
     takes part in. Unknown codes are left out: they are not municipalities we can name.
+    With `upper_only`, only pairs (a, b) with a listed before b (and (a, a)): half the work.
     """
     codes = _known_columns(calendar)
     index = {code: position for position, code in enumerate(codes)}
@@ -211,5 +212,6 @@ def collaboration_matrix(
             b = codes[j]
             shared = (mask_a & masks[j]).bit_count()
             counts[a, b] = shared
-            counts[b, a] = shared
+            if not upper_only:
+                counts[b, a] = shared
     return codes, counts

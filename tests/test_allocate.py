@@ -397,6 +397,14 @@ def test_collaboration_matrix_by_hand():
     assert all(counts["RW", c] == counts[c, "RW"] == 0 for c in codes)
 
 
+def test_collaboration_matrix_upper_only_holds_each_pair_once():
+    codes, dense = collaboration_matrix(CALENDAR)
+    _, upper = collaboration_matrix(CALENDAR, upper_only=True)
+    # 4 codes: 4 on the diagonal + 6 pairs = 10, each with the dense count.
+    assert upper == {(a, b): dense[a, b] for i, a in enumerate(codes) for b in codes[i:]}
+    assert len(upper) == 10 and upper["PN", "LV"] == 3 and ("LV", "PN") not in upper
+
+
 def test_collaboration_matrix_at_scale_matches_pairwise_count():
     # 342 municipalities × 5,000 subjects, checked against a plain pair count.
     rng = random.Random(2024)

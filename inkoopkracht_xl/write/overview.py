@@ -370,12 +370,12 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
 
 def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
     calendar = inputs.calendar
-    codes, counts = collaboration_matrix(calendar)
-    names = {m.code: m.name for m in calendar.municipalities}
-    sheet = workbook.add_worksheet("Samenwerking")
     # Up to FULL_COLLABORATION municipalities the whole symmetric matrix reads best; beyond, each
     # pair once (right of the diagonal): half the cells of a sheet that grows with the square.
-    full = len(codes) <= FULL_COLLABORATION
+    full = len(calendar.municipalities) <= FULL_COLLABORATION
+    codes, counts = collaboration_matrix(calendar, upper_only=not full)
+    names = {m.code: m.name for m in calendar.municipalities}
+    sheet = workbook.add_worksheet("Samenwerking")
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
     _titles(
         sheet,
