@@ -10,14 +10,13 @@ from datetime import datetime
 from email.utils import make_msgid
 from pathlib import Path
 
+from .afrekening import MANIFEST
 from .errors import InputRefused
 from .locks import exclusive
 from .mail import SmtpSettings, UnsafeHeader, build_message, connect, recipients
 from .model import Contact, Inputs, Invoice, Location
 from .read.folder import load_folder, sha256_of
 from .register import LOCK_NAME, REGISTER_NAME, Register
-
-MANIFEST = "afrekening.json"
 
 
 @dataclass(frozen=True)
