@@ -23,21 +23,14 @@ from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
 
-from .builders import BUDGET, CALENDAR, append_rows, edit, fingerprint, jaarplan_folder, set_cells
+from .builders import BUDGET, CALENDAR, edit, fingerprint, jaarplan_folder
 from .test_defects import CORPUS as DEFECTS
+from .test_defects import _cells, _rows
 
 Defect = Callable[[Path], None]
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 # --- building broken workbooks -----------------------------------------------------------------
-
-
-def _cells(file: str, sheet: str, cells: dict[str, object], *, as_text: bool = False) -> Defect:
-    return lambda folder: set_cells(folder / file, sheet, cells, as_text=as_text)
-
-
-def _rows(file: str, sheet: str, rows: list[list[object]]) -> Defect:
-    return lambda folder: append_rows(folder / file, sheet, rows)
 
 
 def _change(file: str, change: Callable[[openpyxl.Workbook], None]) -> Defect:

@@ -74,8 +74,10 @@ def _formula_without_value(folder: Path) -> None:
     set_cells(folder / BUDGET, "Begroting", {"B3": "=2500*2"})
 
 
-def _cells(file: str, sheet: str, cells: dict[str, object]) -> Callable[[Path], None]:
-    return lambda folder: set_cells(folder / file, sheet, cells)
+def _cells(
+    file: str, sheet: str, cells: dict[str, object], *, as_text: bool = False
+) -> Callable[[Path], None]:
+    return lambda folder: set_cells(folder / file, sheet, cells, as_text=as_text)
 
 
 def _rows(file: str, sheet: str, rows: list[list[object]]) -> Callable[[Path], None]:

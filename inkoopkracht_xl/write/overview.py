@@ -12,7 +12,12 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ..allocate import AllocationKey, collaboration_matrix, participation_matrix
+from ..allocate import (
+    AllocationKey,
+    ParticipationMatrix,
+    collaboration_matrix,
+    participation_matrix,
+)
 from ..model import CATEGORIES, Finding, Inputs
 from ..money import format_euro
 from ..settle import Settlement
@@ -24,6 +29,7 @@ from .styles import (
     fraction_of_percentage,
     number,
     print_setup,
+    set_widths,
     set_wrapped_height,
     wrapped_height,
 )
@@ -75,8 +81,9 @@ def write_overview(
         )
         styles = Styles(workbook)
         _key_sheet(workbook, styles, inputs, key)
-        _matrix_sheet(workbook, styles, inputs)
-        _collaboration_sheet(workbook, styles, inputs)
+        matrix = participation_matrix(inputs.calendar)
+        _matrix_sheet(workbook, styles, inputs, matrix)
+        _collaboration_sheet(workbook, styles, inputs, matrix)
         if settlement is not None:
             _settlement_sheet(workbook, styles, inputs, settlement, audit)
         _audit_sheet(workbook, styles, audit)
@@ -233,11 +240,7 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
     chart.set_size({"width": 520, "height": 330})
     sheet.insert_chart(row + 1, 0, chart, {"x_offset": 4, "y_offset": 6})
 
-    sheet.set_column(0, 0, 7)
-    sheet.set_column(1, 1, 40)
-    sheet.set_column(2, 2, 12)
-    sheet.set_column(3, 3, 12)
-    sheet.set_column(4, 4, 17)
+    set_widths(sheet, (7, 40, 12, 12, 17))
     sheet.freeze_panes(first + 1, 0)
     sheet.autofilter(first, 0, last, 4)
     print_setup(sheet, repeat_rows=(first, first), title=f"Verdeelsleutel {key.year}")
@@ -263,9 +266,8 @@ def _check(sheet: Worksheet, styles: Styles, row: int, col: int, condition: str,
     )
 
 
-def _matrix_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
+def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: ParticipationMatrix) -> None:
     calendar = inputs.calendar
-    matrix = participation_matrix(calendar)
     sheet = workbook.add_worksheet("Deelnamematrix")
     names = {m.code: m.name for m in calendar.municipalities}
     core = [c for c in matrix.columns if c in names and calendar.municipality(c).core]
@@ -354,9 +356,7 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
         sum(len(codes) for _, codes in matrix.rows),
     )
 
-    sheet.set_column(0, 0, 5)
-    sheet.set_column(1, 1, 66)
-    sheet.set_column(2, 2, 14)
+    set_widths(sheet, (5, 66, 14))
     sheet.set_column(first_col, max(first_col, last_code_col), 4.6)
     if unknown:  # wide enough for the group label "Onbekend" above a single column
         sheet.set_column(position[unknown[0]], position[unknown[-1]], 9)
@@ -368,7 +368,9 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
     sheet.print_area(0, 0, totals_row, total_col)
 
 
-def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
+def _collaboration_sheet(
+    workbook, styles: Styles, inputs: Inputs, matrix: ParticipationMatrix
+) -> None:
     calendar = inputs.calendar
     # Up to FULL_COLLABORATION municipalities the whole symmetric matrix reads best; beyond, each
     # pair once (right of the diagonal): half the cells of a sheet that grows with the square.
@@ -426,13 +428,11 @@ def _collaboration_sheet(workbook, styles: Styles, inputs: Inputs) -> None:
                 "multi_range": " ".join(ranges),
             },
         )
-    sheet.set_column(0, 0, 7)
-    sheet.set_column(1, 1, 24)
+    set_widths(sheet, (7, 24))
     sheet.set_column(2, 1 + max(1, len(codes)), 6.5)
     sheet.freeze_panes(header_row + 1, 2)
 
     # The bar chart of participations reads the totals row of the Deelnamematrix sheet.
-    matrix = participation_matrix(calendar)
     known = [c for c in matrix.columns if c not in matrix.unknown]
     if known:
         totals = matrix.column_totals()
@@ -548,13 +548,7 @@ def _settlement_sheet(
         f"ROUND({billed_cell}+{own_cell}-{network_cell}-{costs_cell},2)=0",
         settlement.balanced,
     )
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 1, 13)
-    sheet.set_column(2, 2, 12)
-    sheet.set_column(3, 3, 84)
-    sheet.set_column(4, 4, 52)
-    sheet.set_column(5, 5, 13)
-    sheet.set_column(6, 6, 14)
+    set_widths(sheet, (24, 13, 12, 84, 52, 13, 14))
     sheet.freeze_panes(header_row + 1, 1)
     sheet.autofilter(header_row, 0, last_line, 6)
     print_setup(
@@ -609,10 +603,7 @@ def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
         set_wrapped_height(
             sheet, row, [(str(finding.location), 44), (finding.message, 44), (finding.fix, 66)]
         )
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, 1, 44)
-    sheet.set_column(2, 2, 44)
-    sheet.set_column(3, 3, 66)
+    set_widths(sheet, (28, 44, 44, 66))
     print_setup(sheet, landscape=True, title="Verantwoording")
 
 

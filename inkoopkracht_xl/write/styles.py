@@ -185,6 +185,12 @@ def fraction_of_percentage(percentage: Decimal) -> float:
     return float(percentage / 100)
 
 
+def set_widths(sheet: Worksheet, widths: tuple[float, ...]) -> None:
+    """Column widths (Excel character units) from column A on."""
+    for column, width in enumerate(widths):
+        sheet.set_column(column, column, width)
+
+
 def print_setup(
     sheet: Worksheet,
     *,
