@@ -14,7 +14,7 @@ from .afrekening import MANIFEST
 from .errors import InputRefused
 from .locks import exclusive
 from .mail import SmtpSettings, UnsafeHeader, build_message, connect, recipients
-from .model import Contact, Inputs, Invoice, Location
+from .model import Inputs, Invoice, Location
 from .read.folder import load_folder, sha256_of
 from .register import LOCK_NAME, REGISTER_NAME, Register
 
@@ -84,7 +84,6 @@ def open_batch(folder: Path) -> Batch:
 
 def plan(batch: Batch, resend: frozenset[str] = frozenset()) -> list[Item]:
     """Every invoice of the batch with what will happen to it; nothing is sent here."""
-    contacts: dict[str, Contact] = {c.code: c for c in batch.inputs.budget.contacts}
     with Register.open(batch.register_path) as register:
         invoices = [i for i in register.invoices(batch.name) if not i.is_own_share]
         delivery = register.delivery(batch.name)
@@ -92,7 +91,7 @@ def plan(batch: Batch, resend: frozenset[str] = frozenset()) -> list[Item]:
     for invoice in invoices:
         entry = batch.manifest["facturen"].get(invoice.number, {})
         attachment = batch.folder / "facturen" / entry.get("bestand", "")
-        contact = contacts.get(invoice.code)
+        contact = batch.inputs.budget.contact(invoice.code)
         state, problem, to, cc = "te versturen", "", (), ()
         try:
             if contact is None:
@@ -139,7 +138,6 @@ def send(
             "er is geen afzenderadres ingevuld (instelling 'E-mail')",
             "Vul bij Instellingen › E-mail het adres in waarvan de facturen worden verstuurd.",
         )
-    contacts = {c.code: c for c in batch.inputs.budget.contacts}
     sent, failed, skipped = [], [], []
     with exclusive(
         batch.folder.parent / LOCK_NAME,
@@ -168,7 +166,7 @@ def send(
                     message_id = make_msgid(idstring=item.invoice.number, domain=domain)
                     message = build_message(
                         item.invoice,
-                        contacts[item.invoice.code],
+                        batch.inputs.budget.contact(item.invoice.code),
                         sender,
                         item.attachment,
                         organisation=batch.organisation,

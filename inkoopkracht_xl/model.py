@@ -233,8 +233,13 @@ class Budget:
     def total_budgeted(self) -> Decimal:
         return sum((p.budgeted for p in self.posts), Decimal(0))
 
-    def population(self, code: str) -> Population | None:
-        return next((p for p in self.populations if p.code == code), None)
+    def contact(self, code: str) -> Contact | None:
+        """The municipality's row of the Contacten sheet (a code appears once), or None."""
+        return self._contacts_by_code.get(code)
+
+    @cached_property
+    def _contacts_by_code(self) -> dict[str, Contact]:
+        return {contact.code: contact for contact in self.contacts}
 
     @cached_property
     def joins_by_subject(self) -> dict[str, tuple[Join, ...]]:

@@ -427,3 +427,28 @@ def test_collaboration_matrix_at_scale_matches_pairwise_count():
     assert result_codes == tuple(codes)
     assert len(counts) == 342 * 342
     assert {pair: n for pair, n in counts.items() if n} == expected
+
+
+@pytest.mark.parametrize("participants", [(2, 4), (300, 342)])
+def test_collaboration_matrix_counts_the_same_either_way(participants):
+    # Few participants per subject: pairs counted one by one (2-4 each: at most 6 pairs per
+    # subject, 600 in all, under 8 × 342²). Nearly everyone everywhere: popcounts of bit masks
+    # (about 50.000 pairs per subject). Both must equal the plain pair count.
+    rng = random.Random(7)
+    municipalities = tuple(Municipality(f"G{i:03d}", f"Gemeente {i}", i < 4) for i in range(342))
+    codes = [m.code for m in municipalities]
+    subjects = tuple(
+        Subject(1, f"Onderwerp {i}", "", tuple(rng.sample(codes, rng.randint(*participants))))
+        for i in range(100)
+    )
+    _, counts = collaboration_matrix(Calendar(municipalities, subjects), upper_only=True)
+
+    expected: dict[tuple[str, str], int] = {}
+    for subject in subjects:
+        known = sorted(subject.participants)
+        for code in known:
+            expected[code, code] = expected.get((code, code), 0) + 1
+        for a, b in combinations(known, 2):
+            expected[a, b] = expected.get((a, b), 0) + 1
+    assert len(counts) == 342 * 343 // 2
+    assert {pair: n for pair, n in counts.items() if n} == expected

@@ -168,7 +168,7 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
     # Addressee on the left, the invoice's particulars on the right, side by side.
     row += 2
     addressee = [(f"Gemeente {invoice.name}", styles.addressee)]
-    contact = next((c for c in inputs.budget.contacts if c.code == invoice.code), None)
+    contact = inputs.budget.contact(invoice.code)
     if contact is not None and contact.name.strip():
         addressee.append((f"t.a.v. {contact.name.strip()}", styles.text))
     details: list[tuple[str, object]] = [

@@ -23,6 +23,7 @@ from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
 from .rows import invoice_rows
+from .sparse import SparseWorksheet
 from .styles import (
     WORKBOOK_OPTIONS,
     Styles,
@@ -268,7 +269,7 @@ def _check(sheet: Worksheet, styles: Styles, row: int, col: int, condition: str,
 
 def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: ParticipationMatrix) -> None:
     calendar = inputs.calendar
-    sheet = workbook.add_worksheet("Deelnamematrix")
+    sheet = workbook.add_worksheet("Deelnamematrix", SparseWorksheet)
     names = {m.code: m.name for m in calendar.municipalities}
     core = [c for c in matrix.columns if c in names and calendar.municipality(c).core]
     extra = [c for c in matrix.columns if c in names and not calendar.municipality(c).core]
@@ -377,7 +378,7 @@ def _collaboration_sheet(
     full = len(calendar.municipalities) <= FULL_COLLABORATION
     codes, counts = collaboration_matrix(calendar, upper_only=not full)
     names = {m.code: m.name for m in calendar.municipalities}
-    sheet = workbook.add_worksheet("Samenwerking")
+    sheet = workbook.add_worksheet("Samenwerking", SparseWorksheet)
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
     _titles(
         sheet,
