@@ -193,19 +193,31 @@ def bomb_workbook(path: Path, declared_size: int | None = None) -> Path:
 # --- files that pass ---------------------------------------------------------------------------
 
 
-def test_normal_workbook_passes_with_names_hidden_sheets_and_filled_rows(tmp_path):
-    info = inspect_xlsx(xlsxwriter_workbook(tmp_path / "kalender.xlsx"), SHOWN)
+def assert_most_filled_rows(path: Path, monkeypatch, count: int, sheet: str) -> None:
+    """`sheet` has the most filled rows of the workbook, `count`: the file passes with that many
+    as the cap and is refused at that sheet one below it."""
+    monkeypatch.setattr(safety, "MAX_FILLED_ROWS", count)
+    inspect_xlsx(path, SHOWN)
+    monkeypatch.setattr(safety, "MAX_FILLED_ROWS", count - 1)
+    finding = refused(path)
+    assert finding.message == f"heeft meer dan {count - 1} gevulde rijen."
+    assert finding.location.sheet == sheet
+
+
+def test_normal_workbook_passes_with_names_hidden_sheets_and_filled_rows(tmp_path, monkeypatch):
+    path = xlsxwriter_workbook(tmp_path / "kalender.xlsx")
+    info = inspect_xlsx(path, SHOWN)
 
     assert info == WorkbookInfo(
         sheet_names=("Kalender", "Gemeenten", "Geheim"),
         hidden_sheets=frozenset({"Gemeenten", "Geheim"}),
         formulas_without_value={},  # the formula at D2 carries its value 2000
-        # Kalender: header + rows 2, 3, 5 (row 6 holds formatting only); Gemeenten: header + DE
-        filled_rows={"Kalender": 4, "Gemeenten": 2, "Geheim": 0},
     )
+    # Kalender: header + rows 2, 3, 5 (row 6 holds formatting only); Gemeenten: header + DE
+    assert_most_filled_rows(path, monkeypatch, 4, "Kalender")
 
 
-def test_formula_without_cached_value_is_found_at_its_cell(tmp_path):
+def test_formula_without_cached_value_is_found_at_its_cell(tmp_path, monkeypatch):
     # openpyxl never calculates: it writes <f>A1*2</f><v/>, exactly the case to catch.
     workbook = openpyxl.Workbook()
     budget = workbook.active
@@ -220,10 +232,13 @@ def test_formula_without_cached_value_is_found_at_its_cell(tmp_path):
     info = inspect_xlsx(tmp_path / "begroting.xlsx", SHOWN)
 
     assert info.formulas_without_value == {"Begroting": ("C5",), "Inwoners": ("B3",)}
-    assert info.filled_rows == {"Begroting": 2, "Inwoners": 2}  # rows 1 and 5; rows 3 and 4
+    # Begroting: rows 1 and 5; Inwoners: rows 3 and 4 (the first sheet is refused first)
+    assert_most_filled_rows(tmp_path / "begroting.xlsx", monkeypatch, 2, "Begroting")
 
 
-def test_hand_written_sheet_in_strict_namespace_with_prefixes_and_implied_positions(tmp_path):
+def test_hand_written_sheet_in_strict_namespace_with_prefixes_and_implied_positions(
+    tmp_path, monkeypatch
+):
     strict_main = "http://purl.oclc.org/ooxml/spreadsheetml/main"
     strict_rel = "http://purl.oclc.org/ooxml/officeDocument/relationships"
     sheet = (
@@ -251,12 +266,13 @@ def test_hand_written_sheet_in_strict_namespace_with_prefixes_and_implied_positi
         "xl/worksheets/data.xml": sheet,  # part names are case-insensitive
     }
 
-    info = inspect_xlsx(write_zip(tmp_path / "strict.xlsx", parts), SHOWN)
+    path = write_zip(tmp_path / "strict.xlsx", parts)
+    info = inspect_xlsx(path, SHOWN)
 
     assert info.sheet_names == ("Projectkosten",)
     assert info.hidden_sheets == frozenset()
     assert info.formulas_without_value == {"Projectkosten": ("B2", "E3")}
-    assert info.filled_rows == {"Projectkosten": 3}  # rows 2, 3 and 8
+    assert_most_filled_rows(path, monkeypatch, 3, "Projectkosten")  # rows 2, 3 and 8
 
 
 # --- files that are not workbooks --------------------------------------------------------------
@@ -444,10 +460,8 @@ def test_long_text_is_no_token_and_passes(tmp_path, monkeypatch):
     monkeypatch.setattr(safety, "MAX_TOKEN_BYTES", 64 * 1024)
     monkeypatch.setattr(safety, "CHUNK_SIZE", 16 * 1024)
     rows = f'<row r="1"><c r="A1" t="inlineStr"><is><t>{LONG}</t></is></c></row>'
-    info = inspect_xlsx(
-        write_zip(tmp_path / "tekst.xlsx", workbook_parts({"K": sheet_xml(rows)})), SHOWN
-    )
-    assert info.filled_rows == {"K": 1}
+    path = write_zip(tmp_path / "tekst.xlsx", workbook_parts({"K": sheet_xml(rows)}))
+    assert_most_filled_rows(path, monkeypatch, 1, "K")
 
 
 # --- zip bombs ---------------------------------------------------------------------------------
@@ -559,12 +573,10 @@ def test_one_highly_compressed_member_is_refused(tmp_path):
     )
 
 
-def test_highly_compressed_but_small_member_passes(tmp_path):
+def test_highly_compressed_but_small_member_passes(tmp_path, monkeypatch):
     rows = '<row><c t="inlineStr"><is><t>x</t></is></c></row>' + " " * (MIB - 1000)
-    info = inspect_xlsx(
-        write_zip(tmp_path / "klein.xlsx", workbook_parts({"K": sheet_xml(rows)})), SHOWN
-    )
-    assert info.filled_rows == {"K": 1}
+    path = write_zip(tmp_path / "klein.xlsx", workbook_parts({"K": sheet_xml(rows)}))
+    assert_most_filled_rows(path, monkeypatch, 1, "K")
 
 
 def test_streaming_counter_stops_at_the_total_cap(tmp_path, monkeypatch):
@@ -721,8 +733,39 @@ def test_sheet_with_more_filled_rows_than_the_cap_is_refused(tmp_path, monkeypat
 
 def test_sheet_with_exactly_the_cap_passes_and_formatted_rows_do_not_count(tmp_path, monkeypatch):
     monkeypatch.setattr(safety, "MAX_FILLED_ROWS", 100)
+    # 200 row elements: the quick count sends the sheet to the full scan, which counts 100.
     info = inspect_xlsx(rows_workbook(tmp_path / "lang.xlsx", 100), SHOWN)
-    assert info.filled_rows == {"Kalender": 100}  # plus 100 rows of formatting only
+    assert info.sheet_names == ("Kalender",)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4, 5, 7, 64])
+def test_tags_split_over_chunks_are_still_found(tmp_path, monkeypatch, chunk):
+    # The quick look before the full scan works chunk by chunk: a formula or row element cut in
+    # two must count all the same. 3 filled rows, prefixed (closing tags match too: an upper
+    # bound) and plain; B2 is an uncached formula.
+    monkeypatch.setattr(safety, "CHUNK_SIZE", chunk)
+    rows = (
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="2"><c r="A2"><v>2</v></c><c r="B2"><f>A2*2</f></c></row>'
+        '<row r="3"><c r="A3"><v>3</v></c></row>'
+    )
+    path = write_zip(tmp_path / "knip.xlsx", workbook_parts({"K": sheet_xml(rows)}))
+
+    assert inspect_xlsx(path, SHOWN).formulas_without_value == {"K": ("B2",)}
+    monkeypatch.setattr(safety, "MAX_FILLED_ROWS", 2)
+    assert refused(path).message == "heeft meer dan 2 gevulde rijen."
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4, 5, 1 << 20])
+def test_rows_without_formulas_are_counted_across_chunks(tmp_path, monkeypatch, chunk):
+    # No formula: only the row count decides whether the full scan runs. Three rows with a cap
+    # of two must reach it (and be refused) however the part is cut.
+    monkeypatch.setattr(safety, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(safety, "MAX_FILLED_ROWS", 2)
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (1, 2, 3))
+    path = write_zip(tmp_path / "rijen.xlsx", workbook_parts({"K": sheet_xml(rows)}))
+
+    assert refused(path).message == "heeft meer dan 2 gevulde rijen."
 
 
 def test_too_many_uncached_formulas_are_refused(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import posixpath
+import re
 import struct
 import unicodedata
 import zipfile
@@ -134,8 +135,6 @@ class WorkbookInfo:
     hidden_sheets: frozenset[str]  # state="hidden" or "veryHidden"
     # sheet name -> refs ("C5") of formula cells without a cached value; only sheets that have any
     formulas_without_value: dict[str, tuple[str, ...]]
-    # sheet name -> rows with at least one cell holding a value or a formula; every sheet
-    filled_rows: dict[str, int]
 
 
 def inspect_xlsx(path: Path, display_name: str) -> WorkbookInfo:
@@ -264,12 +263,16 @@ class _Budget:
         self.where = where
         self.total = 0
 
-    def chunks(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    def chunks(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, again: bool = False
+    ) -> Iterator[bytes]:
+        """The member's bytes in chunks; `again` for a second pass, which is not counted twice."""
         member_total = 0
         with _zip_errors(self.where), archive.open(info) as member:
             while chunk := member.read(CHUNK_SIZE):
                 member_total += len(chunk)
-                self.total += len(chunk)
+                if not again:
+                    self.total += len(chunk)
                 if self.total > MAX_TOTAL_UNCOMPRESSED:
                     raise _refusal(self.where, TOO_LARGE, limit=MAX_TOTAL_UNCOMPRESSED // MIB)
                 if _too_compressed(member_total, info.compress_size):
@@ -308,9 +311,13 @@ def _parse(
     info: zipfile.ZipInfo,
     budget: _Budget,
     handlers: Callable[[expat.XMLParserType], None] | None = None,
+    *,
+    observe: Callable[[bytes], None] | None = None,
+    again: bool = False,
 ) -> None:
     """Stream one XML part through expat, refusing any DTD: entity expansion (billion laughs) and
-    external entities (file:///etc/passwd) both need one, and Excel never writes one."""
+    external entities (file:///etc/passwd) both need one, and Excel never writes one.
+    `observe` sees every chunk as well; `again` marks a second pass over the part."""
     where = budget.where
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
@@ -327,7 +334,9 @@ def _parse(
         handlers(parser)
     fed = 0
     try:
-        for chunk in budget.chunks(archive, info):
+        for chunk in budget.chunks(archive, info, again=again):
+            if observe is not None:
+                observe(chunk)
             parser.Parse(chunk, False)
             fed += len(chunk)
             # After Parse, CurrentByteIndex is where the last complete token ended.
@@ -427,6 +436,33 @@ class _Uncached:
                 self.where, TOO_MANY_UNCACHED, limit=_thousands(MAX_FORMULAS_WITHOUT_VALUE)
             )
         refs.append(ref)
+
+
+# A formula element and a row element, with or without a namespace prefix ("<f>", "<x:row r=...").
+# Text or other elements can match as well ("a :row b"): that only sends the sheet to the full scan.
+_FORMULA_TAG = re.compile(rb"[<:]f[\s/>]")
+_ROW_TAG = re.compile(rb"[<:]row[\s/>]")
+_TAG_OVERLAP = 4  # a tag split over two chunks is found in the last bytes of the first plus the next
+
+
+class _TagCount:
+    """The quick look at a worksheet part: are there formulas, and at most how many rows?
+
+    Nearly every sheet we read has no formulas and far fewer rows than the cap; such a sheet needs
+    no Python call per element (`_SheetScan`), which is most of the time spent reading a
+    national-scale budget. Each row element matches once (it is longer than the overlap, so it
+    never lies wholly in the carried-over bytes); false matches only over-count."""
+
+    def __init__(self) -> None:
+        self.formulas = False
+        self.rows = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self._tail + chunk
+        self._tail = data[-_TAG_OVERLAP:]
+        self.rows += len(_ROW_TAG.findall(data))
+        self.formulas = self.formulas or _FORMULA_TAG.search(data) is not None
 
 
 class _SheetScan:
@@ -588,9 +624,12 @@ def _read_parts(
             continue
         if key in sheet_by_part:
             sheet_name = sheet_by_part[key]
-            scan = _SheetScan(Location(where.file, sheet_name), uncached)
-            _parse(archive, info, budget, scan.handlers)
-            scans[sheet_name] = scan
+            tags = _TagCount()
+            _parse(archive, info, budget, observe=tags.feed)
+            if tags.formulas or tags.rows > MAX_FILLED_ROWS:
+                scan = _SheetScan(Location(where.file, sheet_name), uncached)
+                _parse(archive, info, budget, scan.handlers, again=True)
+                scans[sheet_name] = scan
         elif key.endswith((".xml", ".rels")):
             _parse(archive, info, budget)
         else:
@@ -604,7 +643,6 @@ def _read_parts(
         formulas_without_value={
             name: tuple(scans[name].formulas_without_value)
             for name in names
-            if scans[name].formulas_without_value
+            if name in scans and scans[name].formulas_without_value
         },
-        filled_rows={name: scans[name].filled_rows for name in names},
     )

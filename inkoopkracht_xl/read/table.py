@@ -180,7 +180,7 @@ class Reader:
             line = grid[index]
             cells = {key: (line[i] if i < len(line) else "") for key, i in positions.items()}
             source = Source(self.book.name, sheet, index + 1, columns)
-            for key, i in positions.items():
+            for key, i in positions.items() if blank_formulas else ():
                 if f"{column_letter(i)}{index + 1}" in blank_formulas:
                     self.error(
                         source.at(key),

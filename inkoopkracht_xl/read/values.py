@@ -23,7 +23,6 @@ _CODE_SEPARATORS = re.compile(r"[,;/\s]+")
 _CODE = re.compile(r"[A-Z0-9]{1,10}")
 _DATE_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
 _DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
-_SPACES = re.compile(r"\s+")
 _LETTER_AS_DIGIT = re.compile(r"(?<=\d)[OoIl]|[OoIl](?=\d)", re.ASCII)  # 1O6.086, l06086
 # Amounts from a million million euros on are typing slips (or an attack on the arithmetic); the
 # check comes before any rounding, which would fail on a number of hundreds of digits.
@@ -95,7 +94,9 @@ def is_empty(value: object) -> bool:
 
 def text(value: object) -> str:
     """A cell as text: stripped, inner runs of white space collapsed; 2024.0 becomes '2024'."""
-    if is_empty(value):
+    if isinstance(value, str):  # most cells: first, and without a regular expression
+        return " ".join(value.split())
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "ja" if value else "nee"
@@ -106,7 +107,7 @@ def text(value: object) -> str:
         value = value.date()
     if isinstance(value, date):
         return f"{value.day}-{value.month}-{value.year}"
-    return _SPACES.sub(" ", str(value)).strip()
+    return " ".join(str(value).split())
 
 
 _TRUTH = {True: "WAAR", False: "ONWAAR"}  # as a Dutch Excel shows a logical cell
