@@ -442,7 +442,9 @@ class _Uncached:
 # Text or other elements can match as well ("a :row b"): that only sends the sheet to the full scan.
 _FORMULA_TAG = re.compile(rb"[<:]f[\s/>]")
 _ROW_TAG = re.compile(rb"[<:]row[\s/>]")
-_TAG_OVERLAP = 4  # a tag split over two chunks is found in the last bytes of the first plus the next
+_TAG_OVERLAP = (
+    4  # a tag split over two chunks is found in the last bytes of the first plus the next
+)
 
 
 class _TagCount:
