@@ -118,7 +118,7 @@ def format_number(number: int) -> str:
     """405643 -> "405.643" (Dutch thousands separator)."""
     if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(f"format_number verwacht een geheel getal, niet {number!r}")
-    return _dutch(number, 0)
+    return f"{number:,}".replace(",", ".")  # exact for whole numbers: no rounding to do
 
 
 def _dutch(value: Decimal | int, decimals: int) -> str:

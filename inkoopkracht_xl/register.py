@@ -333,6 +333,11 @@ class Register:
         )
         run_id = cursor.lastrowid
         self.db.execute("DELETE FROM invoices WHERE batch = ? AND status = 'concept'", (batch,))
+        # A cost line's participants recur on each of their invoices: encode each list once.
+        participants = {
+            codes: json.dumps(codes)
+            for codes in {line.participants for invoice in invoices for line in invoice.lines}
+        }
         for invoice in invoices:
             cursor = self.db.execute(
                 """INSERT INTO invoices (run_id, batch, period, year, code, name, kind, number,
@@ -371,7 +376,7 @@ class Register:
                         to_cents(line.amount),
                         line.cost_date.isoformat() if line.cost_date else None,
                         to_cents(line.cost_total) if line.cost_total is not None else None,
-                        json.dumps(line.participants),
+                        participants[line.participants],
                     )
                     for position, line in enumerate(invoice.lines)
                 ],
