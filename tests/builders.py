@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import openpyxl
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_module():
+    """scripts/bench.py as a module, loaded once (its dataclasses need it registered by name)."""
+    name = "inkoopkracht_bench"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "bench.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 JAARPLAN = ROOT / "workbooks" / "2024"
 CALENDAR = "Aanbestedingskalender 2024.xlsx"
 BUDGET = "Begroting 2024.xlsx"

@@ -9,7 +9,6 @@ the register's latest run.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import sqlite3
 import subprocess
@@ -25,7 +24,7 @@ import pytest
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.register import LOCK_WAIT_SECONDS, REGISTER_NAME, SCHEMA_VERSION, Register
 
-from .builders import ROOT, jaarplan_folder
+from .builders import ROOT, bench_module, jaarplan_folder
 
 BUSY = "er loopt al een afrekening op deze uitvoermap"
 BATCH = "2024-H1"
@@ -180,21 +179,10 @@ def test_three_runs_at_once_round_after_round_keep_the_register_whole(tmp_path):
 # -- national scale: a run holds the register for several seconds -----------------------------
 
 
-def _bench():
-    """scripts/bench.py as a module (its dataclasses need it registered under its name)."""
-    name = "inkoopkracht_bench"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "bench.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def national(tmp_path_factory) -> Path:
     """The benchmark's national drop folder: 342 municipalities, 341 invoices, 20.000 cost lines."""
-    return _bench().generate("nationaal", tmp_path_factory.mktemp("nationaal"))
+    return bench_module().generate("nationaal", tmp_path_factory.mktemp("nationaal"))
 
 
 def test_two_national_runs_at_once_one_settles_the_other_is_told_in_dutch(national, tmp_path):

@@ -7,7 +7,6 @@ cost lines, 500 joins).
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from datetime import date
 from decimal import Decimal
@@ -17,20 +16,12 @@ import pytest
 from inkoopkracht_xl.read.folder import load_valid
 from inkoopkracht_xl.settle import History, Period, settle
 
-from .builders import ROOT
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench", module)  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return sys.modules["bench"]
+from .builders import bench_module
 
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
-    folder = _bench().generate("nationaal", tmp_path_factory.mktemp("nationaal"))
+    folder = bench_module().generate("nationaal", tmp_path_factory.mktemp("nationaal"))
     return load_valid(folder).inputs
 
 
@@ -61,3 +52,16 @@ def test_national_scale_conserves_money_to_the_cent(national):
     assert whole.balanced
     annual = sum((p.budgeted for p in budget.posts), Decimal(0))
     assert whole.total == annual + sum((c.amount for c in budget.cost_lines), Decimal(0))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the benchmark reads /proc")
+def test_benchmark_memory_counts_the_worker_processes(tmp_path):
+    # A parent of a few MB starts a child that holds 200 MB (bytes written, so resident). The
+    # sampled figure covers the process tree: it must find the child, and adds the parent's
+    # own few MB to the child's 200.
+    child = "b = b'x' * 200_000_000; import time; time.sleep(1.0)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    sample = bench_module().measure([sys.executable, "-c", parent], cwd=tmp_path, timeout=60)
+
+    assert sample.returncode == 0
+    assert sample.tree_bytes > 205_000_000
