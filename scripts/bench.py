@@ -57,6 +57,8 @@ NATIONAL_SECONDS_TARGET = 10.0
 NATIONAL_MB_TARGET = 500.0
 DOUBLE_RATIO_TARGET = 2.1
 HELP_SECONDS_TARGET = 0.2
+# What every measured afrekening must print: the money-conservation check held (must-show 4).
+BALANCED = "controle facturen + eigen aandeel = kosten: OK"
 
 
 @dataclass(frozen=True)
@@ -511,6 +513,12 @@ def print_targets(results: dict[str, Series], floor_label: str) -> None:
             f"≤ {nl(NATIONAL_MB_TARGET, 0)} MB",
             verdict(mb <= NATIONAL_MB_TARGET, "TE VEEL GEHEUGEN"),
         )
+        line(
+            "nationaal: controle geld (elke run)",
+            f"{len(national.samples)} × OK",
+            "sluitend",
+            "OK",
+        )
     elif national:
         line("nationaal", "-", f"≤ {nl(NATIONAL_SECONDS_TARGET, 0)} s", national.failure)
     if national and double and national.samples and double.samples and not double.failure:
@@ -678,7 +686,7 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
                 continue  # timed out or failed before: not again
             out = Path(tempfile.mkdtemp(dir=scratch))
             command = [*afrekening, str(folder), "--periode", PERIOD, "--uit", str(out)]
-            record(series, command, scratch, arguments.timeout)
+            record(series, command, scratch, arguments.timeout, expect=BALANCED)
             shutil.rmtree(out, ignore_errors=True)
         record(results["--help"], help_command(), scratch, arguments.timeout)
         done = ", ".join(
@@ -712,7 +720,10 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
     return 0
 
 
-def record(series: Series, command: Sequence[str], cwd: Path, timeout: float) -> None:
+def record(
+    series: Series, command: Sequence[str], cwd: Path, timeout: float, expect: str = ""
+) -> None:
+    """Measure once into `series`; a time-out, an exit code or missing `expect` text fails it."""
     sample = measure(command, cwd=cwd, timeout=timeout)
     if sample.timed_out:
         series.failure = f"TIME-OUT na {nl(timeout, 0)} s (gestopt)"
@@ -721,6 +732,10 @@ def record(series: Series, command: Sequence[str], cwd: Path, timeout: float) ->
     if sample.returncode != 0:
         series.failure = f"exitcode {sample.returncode}"
         print(f"{series.label}: mislukt met {series.failure}:\n{sample.output[-4000:]}")
+        return
+    if expect not in sample.output:
+        series.failure = f"'{expect}' ontbreekt in de uitvoer"
+        print(f"{series.label}: {series.failure}:\n{sample.output[-4000:]}")
         return
     series.samples.append(sample)
 

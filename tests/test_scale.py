@@ -65,3 +65,24 @@ def test_benchmark_memory_counts_the_worker_processes(tmp_path):
 
     assert sample.returncode == 0
     assert sample.tree_bytes > 205_000_000
+
+
+def test_benchmark_refuses_a_run_whose_money_check_did_not_close(tmp_path):
+    # A run that exits 0 but does not print the closing check is no measurement of a correct
+    # settlement: the series fails and keeps no sample.
+    bench = bench_module()
+    series = bench.Series("nationaal")
+    unbalanced = "print('controle facturen + eigen aandeel = kosten: VERSCHIL.')"
+    bench.record(series, [sys.executable, "-c", unbalanced], tmp_path, 60, expect=bench.BALANCED)
+    assert series.samples == []
+    assert series.failure == f"'{bench.BALANCED}' ontbreekt in de uitvoer"
+
+    balanced = series.__class__("nationaal")
+    bench.record(
+        balanced,
+        [sys.executable, "-c", f"print({bench.BALANCED!r})"],
+        tmp_path,
+        60,
+        expect=bench.BALANCED,
+    )
+    assert len(balanced.samples) == 1 and balanced.failure == ""
