@@ -54,7 +54,7 @@ class Finding:
         return f"{self.level.value}  {self.location}: {self.message.rstrip('.')}.{tail}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """The row a record came from, to point back at a cell: `source.at("Bedrag")` -> Location."""
 
@@ -74,7 +74,7 @@ def _no_source() -> Source:
     return Source("", "", 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Municipality:
     code: str
     name: str
@@ -83,7 +83,7 @@ class Municipality:
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """A tender on the calendar (Onderwerp)."""
 
@@ -177,7 +177,7 @@ class BudgetPost:
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Population:
     code: str
     name: str
@@ -188,7 +188,7 @@ class Population:
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CostLine:
     """A project cost (Projectkosten): split among the subject's participants on its date."""
 
@@ -201,7 +201,7 @@ class CostLine:
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Join:
     """A municipality that joined a tender on a date (Toetredingen)."""
 
@@ -211,7 +211,7 @@ class Join:
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     code: str
     name: str
@@ -269,7 +269,7 @@ class Inputs:
     budget: Budget
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceLine:
     """One line of an invoice: what it is for, how it was computed, and the amount (excl. BTW)."""
 

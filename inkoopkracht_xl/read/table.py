@@ -95,7 +95,7 @@ class Workbook:
             return []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One data row: raw cell values by field key, and where it came from."""
 
