@@ -607,6 +607,31 @@ def test_streaming_counter_stops_at_the_total_cap(tmp_path, monkeypatch):
     assert finding.message.startswith("wordt na uitpakken groter dan 3 MB")
 
 
+@pytest.mark.parametrize("formula_at", ["start", "end"])
+def test_a_sheet_read_twice_counts_its_bytes_once(tmp_path, monkeypatch, formula_at):
+    # A formula sends the sheet from the quick look to the full scan, which reads the part from
+    # the start again. The total cap must see each byte once: a cap of exactly the workbook's
+    # uncompressed size passes, one byte less is refused. The directory check is hidden so the
+    # streaming count is the one that decides.
+    monkeypatch.setattr(
+        safety,
+        "_check_directory",
+        lambda archive, where: {i.filename.lower(): i for i in archive.infolist()},
+    )
+    monkeypatch.setattr(safety, "CHUNK_SIZE", 1024)
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 2000))
+    formula = '<row r="2000"><c r="A2000"><f>1+1</f><v>2</v></c></row>'
+    rows = formula + rows if formula_at == "start" else rows + formula
+    path = write_zip(tmp_path / "twee.xlsx", workbook_parts({"K": sheet_xml(rows)}))
+    with zipfile.ZipFile(path) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+
+    monkeypatch.setattr(safety, "MAX_TOTAL_UNCOMPRESSED", total)
+    assert inspect_xlsx(path, SHOWN).formulas_without_value == {}
+    monkeypatch.setattr(safety, "MAX_TOTAL_UNCOMPRESSED", total - 1)
+    assert refused(path).message.startswith("wordt na uitpakken groter dan")
+
+
 def many_members(count: int) -> list[tuple[str, list[bytes], int, int]]:
     parts = workbook_parts({"Kalender": sheet_xml("")})
     members = [raw_member(name, data) for name, data in parts.items()]

@@ -264,15 +264,15 @@ class _Budget:
         self.total = 0
 
     def chunks(
-        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, again: bool = False
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, counted: int = 0
     ) -> Iterator[bytes]:
-        """The member's bytes in chunks; `again` for a second pass, which is not counted twice."""
+        """The member's bytes in chunks. A second pass over a member passes the bytes the first
+        one `counted` already: only what lies beyond them adds to the total."""
         member_total = 0
         with _zip_errors(self.where), archive.open(info) as member:
             while chunk := member.read(CHUNK_SIZE):
-                member_total += len(chunk)
-                if not again:
-                    self.total += len(chunk)
+                before, member_total = member_total, member_total + len(chunk)
+                self.total += max(0, member_total - max(before, counted))
                 if self.total > MAX_TOTAL_UNCOMPRESSED:
                     raise _refusal(self.where, TOO_LARGE, limit=MAX_TOTAL_UNCOMPRESSED // MIB)
                 if _too_compressed(member_total, info.compress_size):
@@ -313,11 +313,11 @@ def _parse(
     handlers: Callable[[expat.XMLParserType], None] | None = None,
     *,
     observe: Callable[[bytes], None] | None = None,
-    again: bool = False,
+    counted: int = 0,
 ) -> None:
     """Stream one XML part through expat, refusing any DTD: entity expansion (billion laughs) and
     external entities (file:///etc/passwd) both need one, and Excel never writes one.
-    `observe` sees every chunk as well; `again` marks a second pass over the part."""
+    `observe` sees every chunk first; `counted`: see `_Budget.chunks`."""
     where = budget.where
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
@@ -334,7 +334,7 @@ def _parse(
         handlers(parser)
     fed = 0
     try:
-        for chunk in budget.chunks(archive, info, again=again):
+        for chunk in budget.chunks(archive, info, counted=counted):
             if observe is not None:
                 observe(chunk)
             parser.Parse(chunk, False)
@@ -442,29 +442,36 @@ class _Uncached:
 # Text or other elements can match as well ("a :row b"): that only sends the sheet to the full scan.
 _FORMULA_TAG = re.compile(rb"[<:]f[\s/>]")
 _ROW_TAG = re.compile(rb"[<:]row[\s/>]")
-_TAG_OVERLAP = (
-    4  # a tag split over two chunks is found in the last bytes of the first plus the next
-)
+# A tag split over two chunks is found in the last bytes of the first chunk plus the next.
+_TAG_OVERLAP = 4
 
 
-class _TagCount:
-    """The quick look at a worksheet part: are there formulas, and at most how many rows?
+class _FullScanNeeded(Exception):
+    """The quick look found a formula or more row elements than the cap allows."""
 
-    Nearly every sheet we read has no formulas and far fewer rows than the cap; such a sheet needs
-    no Python call per element (`_SheetScan`), which is most of the time spent reading a
-    national-scale budget. Each row element matches once (it is longer than the overlap, so it
-    never lies wholly in the carried-over bytes); false matches only over-count."""
+
+class _QuickLook:
+    """The first look at a worksheet part: no formulas, and no more rows than the cap?
+
+    Nearly every sheet we read has no formulas and far fewer rows than the cap; such a sheet
+    needs no Python call per element (`_SheetScan`), which was most of the time spent reading a
+    national-scale budget. As soon as either shows, `feed` raises `_FullScanNeeded`: the full
+    scan starts over, and only the part read so far was read twice. Each row element matches
+    once (it is longer than the overlap, so it never lies wholly in the carried-over bytes);
+    false matches only count too many."""
 
     def __init__(self) -> None:
-        self.formulas = False
+        self.fed = 0  # bytes seen, all counted against the total already
         self.rows = 0
         self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
+        self.fed += len(chunk)
         data = self._tail + chunk
         self._tail = data[-_TAG_OVERLAP:]
         self.rows += len(_ROW_TAG.findall(data))
-        self.formulas = self.formulas or _FORMULA_TAG.search(data) is not None
+        if self.rows > MAX_FILLED_ROWS or _FORMULA_TAG.search(data):
+            raise _FullScanNeeded
 
 
 class _SheetScan:
@@ -626,11 +633,12 @@ def _read_parts(
             continue
         if key in sheet_by_part:
             sheet_name = sheet_by_part[key]
-            tags = _TagCount()
-            _parse(archive, info, budget, observe=tags.feed)
-            if tags.formulas or tags.rows > MAX_FILLED_ROWS:
+            look = _QuickLook()
+            try:
+                _parse(archive, info, budget, observe=look.feed)
+            except _FullScanNeeded:
                 scan = _SheetScan(Location(where.file, sheet_name), uncached)
-                _parse(archive, info, budget, scan.handlers, again=True)
+                _parse(archive, info, budget, scan.handlers, counted=look.fed)
                 scans[sheet_name] = scan
         elif key.endswith((".xml", ".rels")):
             _parse(archive, info, budget)
