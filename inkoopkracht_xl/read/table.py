@@ -180,14 +180,8 @@ class Reader:
             line = grid[index]
             cells = {key: (line[i] if i < len(line) else "") for key, i in positions.items()}
             source = Source(self.book.name, sheet, index + 1, columns)
-            for key, i in positions.items() if blank_formulas else ():
-                if f"{column_letter(i)}{index + 1}" in blank_formulas:
-                    self.error(
-                        source.at(key),
-                        "bevat een formule zonder berekende waarde",
-                        "Open het bestand in Excel, laat het herberekenen (F9) en sla het op.",
-                    )
-                    cells[key] = REPORTED
+            if blank_formulas:  # rare: most sheets have none, and every row would look
+                self._refuse_blank_formulas(cells, positions, blank_formulas, source, index)
             if all(values.is_empty(v) for v in cells.values()):
                 continue
             if all(normalise_header(cells[k]) == header_keys[k] for k in positions):
@@ -205,6 +199,24 @@ class Reader:
                 continue
             rows.append(Row(cells, source))
         return Table(self.book.name, sheet, header_index + 1, tuple(rows))
+
+    def _refuse_blank_formulas(
+        self,
+        cells: dict[str, object],
+        positions: dict[str, int],
+        blank_formulas: set[str],
+        source: Source,
+        index: int,
+    ) -> None:
+        """A formula cell without a cached value is an error at that cell, never a guess."""
+        for key, i in positions.items():
+            if f"{column_letter(i)}{index + 1}" in blank_formulas:
+                self.error(
+                    source.at(key),
+                    "bevat een formule zonder berekende waarde",
+                    "Open het bestand in Excel, laat het herberekenen (F9) en sla het op.",
+                )
+                cells[key] = REPORTED
 
     def _header(
         self, grid: list[list[object]], layout: SheetLayout, sheet: str
