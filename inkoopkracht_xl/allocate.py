@@ -183,16 +183,26 @@ def participation_matrix(calendar: Calendar) -> ParticipationMatrix:
     )
 
 
-def collaboration_matrix(
-    calendar: Calendar, *, upper_only: bool = False
-) -> tuple[tuple[str, ...], dict[tuple[str, str], int]]:
+@dataclass(frozen=True)
+class Collaboration:
     """Municipality × municipality: in how many subjects both take part (the Samenwerking sheet).
 
-    Returns the known codes (core first, then extras, as in the Deelnamematrix) and a dense,
-    symmetric mapping with every pair of them: (a, b) -> shared subjects, (a, a) -> subjects a
-    takes part in. Unknown codes are left out: they are not municipalities we can name.
-    With `upper_only`, only pairs (a, b) with a listed before b (and (a, a)): half the work.
+    `codes`: the known codes (core first, then extras, as in the Deelnamematrix); unknown codes
+    are left out, they are not municipalities we can name. `shared[i][j]` for j ≥ i: the subjects
+    codes[i] and codes[j] share, on the diagonal the subjects of codes[i] itself. The matrix is
+    symmetric, so only this upper triangle is kept: lists of ints, no dict of codes² pairs.
     """
+
+    codes: tuple[str, ...]
+    shared: list[list[int]]
+
+    def count(self, a: str, b: str) -> int:
+        i, j = sorted((self.codes.index(a), self.codes.index(b)))
+        return self.shared[i][j]
+
+
+def collaboration_matrix(calendar: Calendar) -> Collaboration:
+    """The Samenwerking counts of `calendar` (see `Collaboration`)."""
     codes = _known_columns(calendar)
     index = {code: position for position, code in enumerate(codes)}
     members = [
@@ -205,19 +215,8 @@ def collaboration_matrix(
     # subjects × codes².
     pairs = sum(len(positions) * (len(positions) - 1) // 2 for positions in members)
     if pairs <= _PAIRS_PER_CELL * len(codes) ** 2:
-        shared = _count_pairs(members, len(codes))
-    else:
-        shared = _count_by_masks(members, len(codes))
-    counts: dict[tuple[str, str], int] = {}
-    for i, a in enumerate(codes):
-        row = shared[i]
-        counts[a, a] = row[i]
-        for j in range(i + 1, len(codes)):
-            b = codes[j]
-            counts[a, b] = row[j]
-            if not upper_only:
-                counts[b, a] = row[j]
-    return codes, counts
+        return Collaboration(codes, _count_pairs(members, len(codes)))
+    return Collaboration(codes, _count_by_masks(members, len(codes)))
 
 
 # Counting pairs one by one wins while there are at most this many per cell of the matrix.

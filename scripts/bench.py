@@ -686,17 +686,23 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
         )
         shutil.rmtree(warm, ignore_errors=True)
 
+    steps = ["vloer", *folders, "--help"]
     for round_number in range(1, arguments.runs + 1):
-        record(results["vloer"], floor, scratch, arguments.timeout)
-        for size, folder in folders.items():
-            series = results[size]
-            if series.failure:
-                continue  # timed out or failed before: not again
-            out = Path(tempfile.mkdtemp(dir=scratch))
-            command = [*afrekening, str(folder), "--periode", PERIOD, "--uit", str(out)]
-            record(series, command, scratch, arguments.timeout, expect=BALANCED)
-            shutil.rmtree(out, ignore_errors=True)
-        record(results["--help"], help_command(), scratch, arguments.timeout)
+        # Every other round in reverse order: a measurement that always followed a long one
+        # (2x after nationaal) would carry the machine's state after it (heat, caches, other
+        # guests' load) into every sample; alternating cancels that, and keeps each ratio's
+        # pair (vloer and jaarplan, nationaal and 2x) next to each other.
+        for step in steps if round_number % 2 else reversed(steps):
+            series = results[step]
+            if step == "vloer":
+                record(series, floor, scratch, arguments.timeout)
+            elif step == "--help":
+                record(series, help_command(), scratch, arguments.timeout)
+            elif not series.failure:  # timed out or failed before: not again
+                out = Path(tempfile.mkdtemp(dir=scratch))
+                command = [*afrekening, str(folders[step]), "--periode", PERIOD, "--uit", str(out)]
+                record(series, command, scratch, arguments.timeout, expect=BALANCED)
+                shutil.rmtree(out, ignore_errors=True)
         done = ", ".join(
             f"{s.label} {nl(s.samples[-1].seconds, 2)} s" for s in results.values() if s.samples
         )
@@ -711,7 +717,7 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
     print(f"Hulp:       {' '.join(help_command())}")
     warmed = "vloer, --help" + (", jaarplan" if "jaarplan" in folders else "")
     print(
-        "Per ronde na elkaar: vloer, " + ", ".join(s for s in results if s != "vloer") + "; "
+        "Per ronde na elkaar: " + ", ".join(steps) + " (even rondes omgekeerd); "
         f"elke meting een nieuw proces; vooraf één ongemeten opwarmronde ({warmed})."
     )
     print(

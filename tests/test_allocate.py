@@ -384,71 +384,56 @@ def test_row_totals_of_a_subject_not_in_the_matrix():
 
 
 def test_collaboration_matrix_by_hand():
-    codes, counts = collaboration_matrix(CALENDAR)
+    collaboration = collaboration_matrix(CALENDAR)
+    codes, count = collaboration.codes, collaboration.count
 
     assert codes == ("DE", "PN", "LV", "RW")  # unknown ME and QQ left out
-    assert len(counts) == 16  # dense: every pair of known codes
     # Diagonal: subjects each takes part in (as the column totals above).
-    assert [counts[c, c] for c in codes] == [3, 4, 4, 0]
+    assert [count(c, c) for c in codes] == [3, 4, 4, 0]
     # DE+PN: Schoonmaak, Afval. DE+LV: Verkenning, Afval. PN+LV: Speel, Afval, Inhuur.
-    assert counts["DE", "PN"] == counts["PN", "DE"] == 2
-    assert counts["DE", "LV"] == counts["LV", "DE"] == 2
-    assert counts["PN", "LV"] == counts["LV", "PN"] == 3
-    assert all(counts["RW", c] == counts[c, "RW"] == 0 for c in codes)
+    assert count("DE", "PN") == count("PN", "DE") == 2
+    assert count("DE", "LV") == count("LV", "DE") == 2
+    assert count("PN", "LV") == count("LV", "PN") == 3
+    assert all(count("RW", c) == count(c, "RW") == 0 for c in codes)
+    # Kept once: the upper triangle with the diagonal, a row per code, shorter by one each time.
+    assert collaboration.shared == [[3, 2, 2, 0], [0, 4, 3, 0], [0, 0, 4, 0], [0, 0, 0, 0]]
 
 
-def test_collaboration_matrix_upper_only_holds_each_pair_once():
-    codes, dense = collaboration_matrix(CALENDAR)
-    _, upper = collaboration_matrix(CALENDAR, upper_only=True)
-    # 4 codes: 4 on the diagonal + 6 pairs = 10, each with the dense count.
-    assert upper == {(a, b): dense[a, b] for i, a in enumerate(codes) for b in codes[i:]}
-    assert len(upper) == 10 and upper["PN", "LV"] == 3 and ("LV", "PN") not in upper
-
-
-def test_collaboration_matrix_at_scale_matches_pairwise_count():
-    # 342 municipalities × 5,000 subjects, checked against a plain pair count.
+@pytest.mark.parametrize(
+    ("subjects", "participants"),
+    [
+        # National scale, 0-12 participants each: pairs counted one by one.
+        (5000, (0, 12)),
+        # 2-4 participants: at most 6 pairs a subject, far under 8 × 342²: pairs again.
+        (100, (2, 4)),
+        # Nearly everyone everywhere (about 50.000 pairs a subject): popcounts of bit masks.
+        (100, (300, 342)),
+    ],
+)
+def test_collaboration_matrix_matches_a_plain_pair_count(subjects, participants):
     rng = random.Random(2024)
     municipalities = tuple(Municipality(f"G{i:03d}", f"Gemeente {i}", i < 4) for i in range(342))
     codes = [m.code for m in municipalities]
-    subjects = tuple(
-        Subject(1 + i % 4, f"Onderwerp {i}", "", (*rng.sample(codes, rng.randint(0, 12)), "XX"))
-        for i in range(5000)
+    calendar = Calendar(
+        municipalities,
+        tuple(
+            Subject(1, f"Onderwerp {n}", "", (*rng.sample(codes, rng.randint(*participants)), "XX"))
+            for n in range(subjects)
+        ),
     )
-    result_codes, counts = collaboration_matrix(Calendar(municipalities, subjects))
+    collaboration = collaboration_matrix(calendar)
 
     expected: dict[tuple[str, str], int] = {}
-    for subject in subjects:
-        known = sorted(set(subject.participants) - {"XX"})
-        for code in known:
-            expected[code, code] = expected.get((code, code), 0) + 1
-        for a, b in combinations(known, 2):
+    for subject in calendar.subjects:
+        known = sorted(set(subject.participants) - {"XX"})  # G000 < G001 < ...: column order
+        for a, b in [(code, code) for code in known] + list(combinations(known, 2)):
             expected[a, b] = expected.get((a, b), 0) + 1
-            expected[b, a] = expected.get((b, a), 0) + 1
-    assert result_codes == tuple(codes)
-    assert len(counts) == 342 * 342
-    assert {pair: n for pair, n in counts.items() if n} == expected
-
-
-@pytest.mark.parametrize("participants", [(2, 4), (300, 342)])
-def test_collaboration_matrix_counts_the_same_either_way(participants):
-    # Few participants per subject: pairs counted one by one (2-4 each: at most 6 pairs per
-    # subject, 600 in all, under 8 × 342²). Nearly everyone everywhere: popcounts of bit masks
-    # (about 50.000 pairs per subject). Both must equal the plain pair count.
-    rng = random.Random(7)
-    municipalities = tuple(Municipality(f"G{i:03d}", f"Gemeente {i}", i < 4) for i in range(342))
-    codes = [m.code for m in municipalities]
-    subjects = tuple(
-        Subject(1, f"Onderwerp {i}", "", tuple(rng.sample(codes, rng.randint(*participants))))
-        for i in range(100)
-    )
-    _, counts = collaboration_matrix(Calendar(municipalities, subjects), upper_only=True)
-
-    expected: dict[tuple[str, str], int] = {}
-    for subject in subjects:
-        known = sorted(subject.participants)
-        for code in known:
-            expected[code, code] = expected.get((code, code), 0) + 1
-        for a, b in combinations(known, 2):
-            expected[a, b] = expected.get((a, b), 0) + 1
-    assert len(counts) == 342 * 343 // 2
-    assert {pair: n for pair, n in counts.items() if n} == expected
+    shared = collaboration.shared
+    assert collaboration.codes == tuple(codes)  # the unknown XX left out
+    assert {
+        (codes[i], codes[j]): shared[i][j]
+        for i in range(len(codes))
+        for j in range(i, len(codes))
+        if shared[i][j]
+    } == expected
+    assert not any(shared[i][j] for i in range(len(codes)) for j in range(i))  # upper only

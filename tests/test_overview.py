@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
+import xlsxwriter
 from click.testing import CliRunner
 
+from inkoopkracht_xl.allocate import participation_matrix
 from inkoopkracht_xl.cli import main
-from inkoopkracht_xl.write.styles import MONEY, PERCENT
+from inkoopkracht_xl.model import Calendar, Municipality, Subject
+from inkoopkracht_xl.write import overview as overview_module
+from inkoopkracht_xl.write.styles import MONEY, PERCENT, WORKBOOK_OPTIONS, Styles
 
 from .builders import BUDGET, CALENDAR, JAARPLAN, jaarplan_folder, set_cells
 
@@ -154,6 +159,35 @@ def test_overview_collaboration_counts(overview):
     assert cell["DE", "DE"] == 11
     assert cell["DE", "WE"] == cell["WE", "DE"] == 8  # counted in the seed's calendar
     assert cell["CP", "LS"] is None  # no shared tender: left empty
+
+
+def test_collaboration_beyond_60_municipalities_shows_each_pair_once(tmp_path):
+    # 62 municipalities: the sheet keeps the diagonal and what lies right of it. Subjects by
+    # hand: G01+G02 twice, G01+G61 once, G02 alone once.
+    municipalities = tuple(Municipality(f"G{i:02d}", f"Gemeente {i}", i < 4) for i in range(62))
+    subjects = (
+        Subject(1, "Een", "", ("G01", "G02")),
+        Subject(1, "Twee", "", ("G02", "G01")),
+        Subject(1, "Drie", "", ("G61", "G01")),
+        Subject(1, "Vier", "", ("G02",)),
+    )
+    calendar = Calendar(municipalities, subjects)
+    path = tmp_path / "samenwerking.xlsx"
+    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    overview_module._collaboration_sheet(
+        workbook,
+        Styles(workbook),
+        SimpleNamespace(calendar=calendar),
+        participation_matrix(calendar),
+    )
+    workbook.close()
+
+    sheet = openpyxl.load_workbook(path)["Samenwerking"]
+    assert "Elk paar staat één keer, rechts van de diagonaal." in sheet["A2"].value
+    # Row 5 is G00, so G01 is row 6 and G02 row 7; column C is G00, so G01 is D, G02 E, G61 BL.
+    assert (sheet["D6"].value, sheet["E6"].value, sheet["BL6"].value) == (3, 2, 1)
+    assert (sheet["D7"].value, sheet["E7"].value) == (None, 3)  # left of the diagonal: empty
+    assert sheet["D66"].value is None and sheet["BL66"].value == 1  # G61: only its diagonal
 
 
 def test_overview_audit_lists_inputs_with_their_sha256(overview):

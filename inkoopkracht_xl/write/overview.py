@@ -376,7 +376,8 @@ def _collaboration_sheet(
     # Up to FULL_COLLABORATION municipalities the whole symmetric matrix reads best; beyond, each
     # pair once (right of the diagonal): half the cells of a sheet that grows with the square.
     full = len(calendar.municipalities) <= FULL_COLLABORATION
-    codes, counts = collaboration_matrix(calendar, upper_only=not full)
+    collaboration = collaboration_matrix(calendar)
+    codes, shared = collaboration.codes, collaboration.shared
     names = {m.code: m.name for m in calendar.municipalities}
     sheet = workbook.add_worksheet("Samenwerking", SparseWorksheet)
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
@@ -398,12 +399,15 @@ def _collaboration_sheet(
         row = header_row + 1 + r
         sheet.write_string(row, 0, a, styles.code)
         sheet.write_string(row, 1, names.get(a, ""), styles.text)
-        for c in range(0 if full else r, len(codes)):
-            shared = counts[a, codes[c]]
-            if c == r:
-                sheet.write_number(row, 2 + c, shared, diagonal_format)
-            elif shared:  # an empty cell is no shared tender: a quieter heat-map, a smaller file
-                sheet.write_number(row, 2 + c, shared, count_format)
+        if full:  # left of the diagonal: the mirror of the rows above
+            for c in range(r):
+                if shared[c][r]:
+                    sheet.write_number(row, 2 + c, shared[c][r], count_format)
+        sheet.write_number(row, 2 + r, shared[r][r], diagonal_format)
+        counts = shared[r]
+        for c in range(r + 1, len(codes)):
+            if counts[c]:  # an empty cell is no shared tender: a quieter heat-map, a smaller file
+                sheet.write_number(row, 2 + c, counts[c], count_format)
     last_row = header_row + len(codes)
     if len(codes) > 1:
         # The heat-map leaves out the diagonal: a municipality's own count would dominate it.
