@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 # Category numbers of the calendar and their Dutch names as the jaarplan writes them.
 CATEGORIES: dict[int, str] = {
@@ -244,18 +245,23 @@ class Budget:
     @cached_property
     def joins_by_subject(self) -> dict[str, tuple[Join, ...]]:
         """Joins per subject (subject_key), in sheet order."""
-        grouped: dict[str, list[Join]] = {}
-        for join in self.joins:
-            grouped.setdefault(subject_key(join.subject), []).append(join)
-        return {key: tuple(joins) for key, joins in grouped.items()}
+        return _by_subject(self.joins)
 
     @cached_property
     def costs_by_subject(self) -> dict[str, tuple[CostLine, ...]]:
         """Cost lines per subject (subject_key), in sheet order."""
-        grouped: dict[str, list[CostLine]] = {}
-        for cost in self.cost_lines:
-            grouped.setdefault(subject_key(cost.subject), []).append(cost)
-        return {key: tuple(costs) for key, costs in grouped.items()}
+        return _by_subject(self.cost_lines)
+
+
+R = TypeVar("R", CostLine, Join)
+
+
+def _by_subject(records: tuple[R, ...]) -> dict[str, tuple[R, ...]]:
+    """Records grouped by their subject's key, each group in the records' order."""
+    grouped: dict[str, list[R]] = {}
+    for record in records:
+        grouped.setdefault(subject_key(record.subject), []).append(record)
+    return {key: tuple(group) for key, group in grouped.items()}
 
 
 @dataclass(frozen=True)

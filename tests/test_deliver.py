@@ -6,7 +6,7 @@ import email
 import email.policy
 import socket
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -242,7 +242,7 @@ def test_a_message_interrupted_mid_send_is_never_sent_twice_silently(smtp, batch
             "IK-2024-0001",
             "<x@example.org>",
             ["inkoop@de.example.org"],
-            __import__("datetime").datetime(2024, 7, 2),
+            datetime(2024, 7, 2),
         )
     result = verstuur(batch, port)
     assert result.exit_code == 1
@@ -261,6 +261,18 @@ def test_the_message_builder_refuses_line_breaks_itself(batch):
         invoice = register.invoices("2024-H1")[0]
     attachment = batch / "facturen" / "Factuur 2024-H1 Delft.xlsx"
     sender = Sender("Inkoopkracht ZHW", "", "", "inkoopkracht@example.org")
+
+    def build(contact: Contact):
+        return build_message(
+            invoice,
+            contact,
+            sender,
+            attachment,
+            organisation="Inkoopkracht ZHW",
+            draft=True,
+            when=datetime(2024, 7, 1),
+        )
+
     for contact in (
         Contact("DE", "Delft", ("inkoop@de.example.org\r\nBcc: x@example.com",)),
         Contact(
@@ -268,25 +280,8 @@ def test_the_message_builder_refuses_line_breaks_itself(batch):
         ),
     ):
         with pytest.raises(UnsafeHeader, match="geen geldig e-mailadres"):
-            build_message(
-                invoice,
-                contact,
-                sender,
-                attachment,
-                organisation="Inkoopkracht ZHW",
-                draft=True,
-                when=__import__("datetime").datetime(2024, 7, 1),
-            )
-    named = Contact("DE", "Team\r\nBcc: x@example.com", ("inkoop@de.example.org",))
-    message = build_message(
-        invoice,
-        named,
-        sender,
-        attachment,
-        organisation="Inkoopkracht ZHW",
-        draft=True,
-        when=__import__("datetime").datetime(2024, 7, 1),
-    )
+            build(contact)
+    message = build(Contact("DE", "Team\r\nBcc: x@example.com", ("inkoop@de.example.org",)))
     assert "Bcc" not in message  # a contact's name goes into the body only, never a header
 
 

@@ -113,12 +113,18 @@ def test_rerunning_an_unsent_period_gives_identical_numbers_and_values(tmp_path)
         assert register.db.execute("SELECT COUNT(*) FROM runs").fetchone() == (2,)
 
 
+def settle_and_send_h1(folder, out):
+    """Settle 2024-H1 into `out` and mark it sent on 2 July, as verstuur would."""
+    run = run_settlement(folder, "2024-H1", out=out, issue_date=H1_DATE)
+    with Register.open(out / "register.sqlite") as register, register.transaction():
+        register.mark_batch_sent("2024-H1", datetime(2024, 7, 2))
+    return run
+
+
 def test_a_sent_period_is_final(tmp_path):
     folder = Scenario(costs=[K1]).write(tmp_path / "in")
     out = tmp_path / "uit"
-    run_settlement(folder, "2024-H1", out=out, issue_date=H1_DATE)
-    with Register.open(out / "register.sqlite") as register, register.transaction():
-        register.mark_batch_sent("2024-H1", datetime(2024, 7, 2))
+    settle_and_send_h1(folder, out)
     before = fingerprint(out)
     result = CliRunner().invoke(
         main, ["afrekening", str(folder), "--periode", "2024-H1", "--uit", str(out)]
@@ -133,9 +139,7 @@ def test_correction_after_a_changed_population_sums_to_the_difference(tmp_path):
     scenario = Scenario(costs=[K1, K2])
     folder = scenario.write(tmp_path / "in")
     out = tmp_path / "uit"
-    original = run_settlement(folder, "2024-H1", out=out, issue_date=H1_DATE)
-    with Register.open(out / "register.sqlite") as register, register.transaction():
-        register.mark_batch_sent("2024-H1", datetime(2024, 7, 2))
+    original = settle_and_send_h1(folder, out)
 
     # CBS corrected Westland's population after H1 was sent (an example correction).
     scenario.populations["WE"] = ("Westland", 115887, True)
@@ -182,9 +186,7 @@ def run_settlement_preview(folder, tmp_path):
 def test_correction_without_changes_is_refused(tmp_path):
     folder = Scenario(costs=[K1]).write(tmp_path / "in")
     out = tmp_path / "uit"
-    run_settlement(folder, "2024-H1", out=out, issue_date=H1_DATE)
-    with Register.open(out / "register.sqlite") as register, register.transaction():
-        register.mark_batch_sent("2024-H1", datetime(2024, 7, 2))
+    settle_and_send_h1(folder, out)
     with pytest.raises(InputRefused, match="geen verschillen"):
         run_settlement(folder, "2024-H1", out=out, correction=True)
 

@@ -23,6 +23,7 @@ from .styles import (
     print_setup,
     set_wrapped_height,
     wrapped_height,
+    write_titles,
 )
 
 SPECIFIED_KINDS = ("project", "toetreding", "correctie")
@@ -257,15 +258,6 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
     sheet.print_area(0, 0, row, last_col)
 
 
-def _titles(
-    sheet: Worksheet, styles: Styles, title: str, subtitle: str, columns: int, width: float
-):
-    sheet.write_string(0, 0, title, styles.title)
-    sheet.set_row(0, 22)
-    sheet.merge_range(1, 0, 1, columns - 1, subtitle, styles.subtitle)
-    sheet.set_row(1, wrapped_height([(subtitle, width)]))
-
-
 # Specificatie columns: (header, width, header style). Amounts are right-aligned, so the text
 # column after an amount is indented and dates are centred: neighbours never touch.
 _SPECIFICATION_COLUMNS = (
@@ -284,15 +276,14 @@ def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -
     sheet = workbook.add_worksheet("Specificatie")
     columns = len(_SPECIFICATION_COLUMNS)
     span = sum(width for _, width, _ in _SPECIFICATION_COLUMNS)
-    _titles(
+    write_titles(
         sheet,
         styles,
         f"Specificatie projectkosten {invoice.period}",
         f"{_kind_word(invoice)} {invoice.number} aan Gemeente {invoice.name}: per kostenpost het "
         "totaalbedrag, de deelnemende gemeenten en het aandeel van de gemeente. "
         "Bedragen exclusief BTW.",
-        columns,
-        span,
+        (columns, span),
     )
     for col, (_, width, _) in enumerate(_SPECIFICATION_COLUMNS):
         sheet.set_column(col, col, width)
@@ -367,14 +358,13 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
     mine = list(calendar.subjects_of(invoice.code))
     open_subjects = open_subjects_of(calendar)
-    _titles(
+    write_titles(
         sheet,
         styles,
         f"Aanbestedingskalender {year}: Gemeente {invoice.name}",
         f"De onderwerpen waaraan Gemeente {invoice.name} deelneemt, per categorie; daaronder "
         "de open onderwerpen van categorie 3 en 4 om samen te verkennen.",
-        columns,
-        span,
+        (columns, span),
     )
     for col, (_, width, _) in enumerate(_CALENDAR_COLUMNS):
         sheet.set_column(col, col, width)

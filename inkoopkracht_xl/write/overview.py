@@ -32,7 +32,7 @@ from .styles import (
     print_setup,
     set_widths,
     set_wrapped_height,
-    wrapped_height,
+    write_titles,
 )
 
 ORGANISATION = "Inkoopkracht ZHW"
@@ -92,20 +92,6 @@ def write_overview(
     return path
 
 
-def _titles(
-    sheet: Worksheet, styles: Styles, title: str, subtitle: str, width: tuple[int, float]
-) -> None:
-    """Title and a wrapped subtitle over the first `width[0]` columns (`width[1]` characters)."""
-    columns, characters = width
-    sheet.write_string(0, 0, title, styles.title)
-    sheet.set_row(0, 22)
-    if columns > 1:
-        sheet.merge_range(1, 0, 1, columns - 1, subtitle, styles.subtitle)
-    else:
-        sheet.write_string(1, 0, subtitle, styles.subtitle)
-    sheet.set_row(1, wrapped_height([(subtitle, characters)]))
-
-
 def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> None:
     sheet = workbook.add_worksheet("Verdeelsleutel")
     budget = inputs.budget
@@ -115,7 +101,7 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
         else "exact naar inwoners, percentages ter informatie"
     )
     unit = "hele euro's" if key.rounding == "euro" else "centen"
-    _titles(
+    write_titles(
         sheet,
         styles,
         f"Verdeelsleutel netwerkbegroting {key.year}",
@@ -275,7 +261,7 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
     extra = [c for c in matrix.columns if c in names and not calendar.municipality(c).core]
     unknown = [c for c in matrix.columns if c in matrix.unknown]
     columns = core + extra + unknown
-    _titles(
+    write_titles(
         sheet,
         styles,
         f"Deelnamematrix aanbestedingskalender {inputs.budget.settings.year}",
@@ -381,7 +367,7 @@ def _collaboration_sheet(
     names = {m.code: m.name for m in calendar.municipalities}
     sheet = workbook.add_worksheet("Samenwerking", SparseWorksheet)
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
-    _titles(
+    write_titles(
         sheet,
         styles,
         "Samenwerking tussen gemeenten",
@@ -477,7 +463,7 @@ def _settlement_sheet(
     settings = inputs.budget.settings
     lead = next((i.name for i in settlement.invoices if i.is_own_share), settings.lead)
     batch = dict(audit.parameters).get("Periode", settlement.period.label)
-    _titles(
+    write_titles(
         sheet,
         styles,
         f"Afrekening {batch}",
@@ -563,7 +549,7 @@ def _settlement_sheet(
 
 def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
     sheet = workbook.add_worksheet("Verantwoording")
-    _titles(
+    write_titles(
         sheet,
         styles,
         "Verantwoording",

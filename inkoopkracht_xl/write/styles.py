@@ -240,5 +240,19 @@ def set_wrapped_height(
         sheet.set_row(row, height)
 
 
+def write_titles(
+    sheet: Worksheet, styles: Styles, title: str, subtitle: str, width: tuple[int, float]
+) -> None:
+    """Title and a wrapped subtitle over the first `width[0]` columns (`width[1]` characters)."""
+    columns, characters = width
+    sheet.write_string(0, 0, title, styles.title)
+    sheet.set_row(0, 22)
+    if columns > 1:
+        sheet.merge_range(1, 0, 1, columns - 1, subtitle, styles.subtitle)
+    else:
+        sheet.write_string(1, 0, subtitle, styles.subtitle)
+    sheet.set_row(1, wrapped_height([(subtitle, characters)]))
+
+
 def _escape_header(text: str) -> str:
     return text.replace("&", "&&")
