@@ -307,6 +307,7 @@ def _write_outputs(
         version=__version__,
         created=now,
         findings=run.findings,
+        skipped=loaded.skipped,
     )
     (staging / "facturen").mkdir()
     (staging / "mail").mkdir()

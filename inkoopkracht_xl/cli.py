@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,13 @@ def _report_refusals(command: Callable[..., Any]) -> Callable[..., Any]:
             for finding in refused.findings:
                 click.echo(_styled(finding.text(), finding.level.value), err=True)
             sys.exit(EXIT_REFUSED)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            SystemExit,
+            KeyboardInterrupt,
+            BrokenPipeError,  # the reader stopped (`| head`): not an internal error; see run()
+        ):
             raise
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
@@ -179,10 +186,15 @@ def controleer(map: Path, as_json: bool) -> None:
     warnings = len(findings) - errors
     if as_json:
         click.echo(
-            json.dumps(_findings_json(findings, errors, warnings), ensure_ascii=False, indent=2)
+            json.dumps(
+                _findings_json(findings, errors, warnings, loaded.skipped),
+                ensure_ascii=False,
+                indent=2,
+            )
         )
     else:
         _print_findings(findings)
+        _print_skipped(loaded.skipped)
         click.echo(_verdict(errors, warnings, loaded.inputs))
     sys.exit(EXIT_REFUSED if errors else EXIT_OK)
 
@@ -196,6 +208,32 @@ def _print_findings(findings: Iterable) -> None:
         for finding in sorted(group, key=lambda f: (not f.is_error,)):
             click.echo("  " + _styled(finding.text(), finding.level.value))
         click.echo()
+
+
+# By RowKind value (the model is not imported at start-up: --help stays fast).
+_SKIPPED_WORDS = {
+    "opmerking": ("opmerking", "opmerkingen"),
+    "tussenkop": ("tussenkop", "tussenkoppen"),
+    "totaalregel": ("totaalregel (gecontroleerd)", "totaalregels (gecontroleerd)"),
+}
+
+
+def _print_skipped(skipped: Iterable) -> None:
+    """Per sheet, how many rows were read as notes, sub-headings and totals: never data."""
+    counts: dict[tuple[str, str], Counter] = {}
+    for row in skipped:
+        counts.setdefault((row.location.file, row.location.sheet), Counter())[row.kind.value] += 1
+    if not counts:
+        return
+    click.echo("Niet als gegevens gelezen (zie ook het werkblad Verantwoording):")
+    for (file, sheet), kinds in counts.items():
+        parts = [
+            f"{kinds[kind]} {_SKIPPED_WORDS[kind][kinds[kind] != 1]}"
+            for kind in _SKIPPED_WORDS
+            if kinds[kind]
+        ]
+        click.echo(f"  {file} › {sheet}: {', '.join(parts)}")
+    click.echo()
 
 
 def _verdict(errors: int, warnings: int, inputs: Any) -> str:
@@ -215,8 +253,18 @@ def _verdict(errors: int, warnings: int, inputs: Any) -> str:
     return click.style(f"Goedgekeurd: {counts}.", fg="green", bold=True) + summary
 
 
-def _findings_json(findings: Iterable, errors: int, warnings: int) -> dict:
+def _findings_json(findings: Iterable, errors: int, warnings: int, skipped: Iterable = ()) -> dict:
     return {
+        "niet_als_gegevens_gelezen": [
+            {
+                "soort": row.kind.value,
+                "bestand": row.location.file,
+                "werkblad": row.location.sheet,
+                "cel": row.location.cell,
+                "tekst": row.text,
+            }
+            for row in skipped
+        ],
         "fouten": errors,
         "waarschuwingen": warnings,
         "bevindingen": [
@@ -458,8 +506,24 @@ def bewaak(map: Path, uit: Path | None) -> None:
 
 
 def run() -> None:
-    """Entry point that never lets an encoding problem in the console crash a report."""
+    """Entry point that never lets an encoding problem in the console crash a report.
+
+    When the reader of our output goes away (`controleer MAP | head`), stop quietly, as Python's
+    documentation advises (signal module, "Note on SIGPIPE"): send what is left of stdout to
+    devnull, so the flush at exit does not fail again, and exit with code 1, as Python itself does
+    on EPIPE (click does the same for a broken pipe inside a command).
+    """
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    main()
+    try:
+        try:
+            main()
+        finally:
+            sys.stdout.flush()  # a broken pipe shows here, inside this try, not at exit
+    except BrokenPipeError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_REFUSED)

@@ -13,6 +13,8 @@ class Column:
     explanation: str = ""  # shown on the template's Uitleg sheet
     choices: tuple[str, ...] = ()  # drop-down values in the template
     width: int = 16
+    # Other wordings coordinators use for this header (the jaarplan's own, for one).
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class SheetLayout:
     columns: tuple[Column, ...]
     required: bool = True
     explanation: str = ""
+    # Columns of amounts or counts: a total row below them is checked, never read as data.
+    totals: tuple[str, ...] = ()
+    # The calendar's sections: heading rows ('1. Contractmanagement ...') give the category of
+    # the subjects below them (the column whose key is `sections`).
+    sections: str = ""
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -32,6 +39,7 @@ KALENDER = SheetLayout(
         Column(
             "category",
             "Categorie",
+            aliases=("Cat.", "Cat"),
             explanation="1 t/m 4 (of tekst die met dat cijfer begint).",
             choices=("1", "2", "3", "4"),
             width=11,
@@ -61,11 +69,13 @@ KALENDER = SheetLayout(
             "joint_year",
             "Jaar gezamenlijk aanbesteed",
             required=False,
+            aliases=("Jaar waarin reeds gezamenlijk is aanbesteed", "Gezamenlijk aanbesteed"),
             explanation="Jaar waarin al eerder gezamenlijk is aanbesteed; leeg als nog niet.",
             width=26,
         ),
     ),
     explanation="De aanbestedingskalender: één rij per onderwerp.",
+    sections="category",
 )
 
 GEMEENTEN = SheetLayout(
@@ -113,7 +123,9 @@ SETTINGS_KEYS: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
         "lead",
         "Penvoerder",
         False,
-        "Code van de gemeente die de kosten betaalt en de facturen verstuurt.",
+        "Verplicht. Code van de gemeente die de kosten betaalt en de facturen verstuurt; zij "
+        "moet in het blad Inwoners staan met Netwerk = ja. Zij krijgt geen factuur: haar eigen "
+        "aandeel staat in het overzicht.",
         (),
     ),
     (
@@ -159,6 +171,7 @@ BEGROTING = SheetLayout(
         ),
     ),
     explanation="De begroting van het netwerk (bedragen exclusief BTW).",
+    totals=("budgeted", "realised"),
 )
 
 INWONERS = SheetLayout(
@@ -169,6 +182,7 @@ INWONERS = SheetLayout(
         Column(
             "inhabitants",
             "Inwoners",
+            aliases=("Aantal inwoners", "Aantal"),
             explanation="Aantal inwoners volgens CBS, heel getal.",
             width=12,
         ),
@@ -196,6 +210,7 @@ INWONERS = SheetLayout(
         ),
     ),
     explanation="Inwonertallen van elke gemeente die ergens aan meedoet.",
+    totals=("inhabitants",),
 )
 
 PROJECTKOSTEN = SheetLayout(
@@ -222,6 +237,7 @@ PROJECTKOSTEN = SheetLayout(
     ),
     required=False,
     explanation="Kosten van één aanbesteding, te verdelen over de deelnemers.",
+    totals=("amount",),
 )
 
 TOETREDINGEN = SheetLayout(

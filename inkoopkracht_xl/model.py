@@ -52,7 +52,27 @@ class Finding:
     def text(self) -> str:
         """The finding as one Dutch line: `FOUT  file › sheet › cell: message. Fix.`"""
         tail = f" {self.fix}" if self.fix else ""
-        return f"{self.level.value}  {self.location}: {self.message.rstrip('.')}.{tail}"
+        message = self.message.rstrip(".")
+        end = "" if message.endswith(("?", "!")) else "."
+        return f"{self.level.value}  {self.location}: {message}{end}{tail}"
+
+
+class RowKind(Enum):
+    """What a row that is not data was read as (shown per sheet by `controleer`, listed on the
+    Verantwoording sheet): never data, never an error."""
+
+    NOTE = "opmerking"
+    HEADING = "tussenkop"
+    TOTAL = "totaalregel"
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row read as a note, a sub-heading or a (checked) total, with its text as typed."""
+
+    kind: RowKind
+    location: Location
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,5 +118,6 @@ def write_key_overview(report: KeyReport, path: Path) -> Path:
         version=__version__,
         created=datetime.now().replace(microsecond=0),
         findings=report.loaded.findings,
+        skipped=report.loaded.skipped,
     )
     return write_overview(path, inputs, report.key, audit)

@@ -1,7 +1,13 @@
 """Write the coordinators' own 2024 workbooks (calendar and budget) from the Jaarplan 2024.
 
-Run: /work/venv/bin/python scripts/maak_werkboeken_2024.py [--uit MAP]
-The result is committed in workbooks/2024/; re-running gives byte-identical files.
+Run: .venv/bin/python scripts/maak_werkboeken_2024.py [--indeling gedrukt|plat] [--uit MAP]
+Two layouts of the same data, with the same file names:
+- `gedrukt` (default): laid out the way the jaarplan prints its tables (title and intro rows,
+  section heading rows in the calendar, totals and notes); committed in workbooks/2024/, the
+  folder the README's first command reads.
+- `plat`: one header row and plain data rows per sheet; committed as the test fixture
+  tests/fixtures/jaarplan-2024-plat/.
+Re-running gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -19,10 +25,34 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from inkoopkracht_xl import layout  # noqa: E402
-from inkoopkracht_xl.templates import write_input_workbook  # noqa: E402
+import xlsxwriter  # noqa: E402
+from xlsxwriter.utility import xl_rowcol_to_cell  # noqa: E402
+from xlsxwriter.workbook import Workbook  # noqa: E402
+from xlsxwriter.worksheet import Worksheet  # noqa: E402
 
-DEFAULT_FOLDER = ROOT / "workbooks" / "2024"
+from inkoopkracht_xl import layout  # noqa: E402
+from inkoopkracht_xl.layout import SheetLayout  # noqa: E402
+from inkoopkracht_xl.templates import write_input_workbook  # noqa: E402
+from inkoopkracht_xl.write.files import atomic_file  # noqa: E402
+from inkoopkracht_xl.write.styles import (  # noqa: E402
+    FONT,
+    MONEY,
+    MONEY_WHOLE,
+    TOTAL_FILL,
+    WHOLE,
+    WORKBOOK_OPTIONS,
+    Styles,
+    print_setup,
+    set_wrapped_height,
+    wrapped_height,
+)
+
+PRINTED = "gedrukt"  # as the jaarplan prints its tables
+PLAIN = "plat"  # one header row, plain data rows
+FOLDERS = {
+    PRINTED: ROOT / "workbooks" / "2024",
+    PLAIN: ROOT / "tests" / "fixtures" / "jaarplan-2024-plat",
+}
 CALENDAR_FILE = "Aanbestedingskalender 2024.xlsx"
 BUDGET_FILE = "Begroting 2024.xlsx"
 CALENDAR_TITLE = "Aanbestedingskalender 2024 Inkoopkracht ZHW"
@@ -295,7 +325,8 @@ def budget_rows() -> dict[str, list[list[object]]]:
     }
 
 
-def write_workbooks(folder: Path) -> list[Path]:
+def write_plain_workbooks(folder: Path) -> list[Path]:
+    """The plain layout: each sheet one header row (the calendar's below its title), then data."""
     folder.mkdir(parents=True, exist_ok=True)
     calendar = write_input_workbook(
         folder / CALENDAR_FILE,
@@ -316,11 +347,360 @@ def write_workbooks(folder: Path) -> list[Path]:
     return [calendar, budget]
 
 
+# --- the printed layout: the jaarplan's tables as it prints them ------------------------------
+
+CALENDAR_INTRO = (
+    "Onderstaande lijst is een dynamische lijst en zal worden aangevuld met onderwerpen die "
+    "gedurende het jaar op de website van Inkoopkracht worden aangemeld. Alle mogelijke Europese "
+    "en (regionaal mogelijke) meervoudig onderhandse aanbestedingen worden aangemeld via "
+    "https://www.inkoopkrachtzhw.nl/inkoopproces/Aanmelden+aanbestedingen/default.aspx. Deze "
+    "lijst wordt afgestemd op het betreffende jaar. Onderwerpen waarvan bekend is dat de einddata "
+    "van de contracten verder dan een jaar vooruit liggen zijn niet in deze lijst opgenomen."
+)
+SECTION_HEADINGS = {
+    1: "1. Contractmanagement, evaluaties/verlengingen (eerder regionaal aanbesteed)",
+    2: "2. Contractmanagement, aflopende contracten (eerder regionaal aanbesteed)",
+    3: "3. Onderwerp/verkenningsmogelijkheden (nog niet eerder regionaal aanbesteed)",
+    4: "4. Breed uitzoeken",
+}
+# The header cells the jaarplan prints beside each section heading (columns B, C, D).
+_FULL_HEADER = (
+    "Jaar van inventarisatie",
+    "Deelnemende gemeenten*",
+    "Jaar waarin reeds gezamenlijk is aanbesteed",
+)
+SECTION_HEADERS: dict[int, tuple[str, ...]] = {
+    1: _FULL_HEADER,
+    2: _FULL_HEADER,
+    3: ("Jaar van inventarisatie",),
+    4: (),
+}
+# Section 3 spans three pages of the jaarplan, each opening with the heading again: these are
+# the first subjects of its second and third page.
+PAGE_STARTS = frozenset({"Aanschaf minicontainers", "Print- en kopieerpapier"})
+CALENDAR_FOOTNOTE = "* Gebruikte afkortingen: zie tabblad Gemeenten"
+LEGEND_TITLE = "Gebruikte afkortingen"
+# Subject, year of inventory, participants, year jointly tendered.
+CALENDAR_WIDTHS = (62, 14, 34, 18)
+
+BUDGET_TITLE = "BEGROTING 2024"
+BUDGET_INTRO = (
+    "Het doel van deze begroting is om een helder overzicht te bieden van uitgaven, evenals onze "
+    "investeringen in projecten en initiatieven die onze organisaties vooruit zullen helpen. We "
+    "hebben zorgvuldig gekeken naar onze doelstellingen en de benodigde middelen om deze te "
+    "bereiken. Dit voorstel omvat informatie over onze financiële plannen, inclusief uitgaven "
+    "voor essentiële diensten."
+)
+BUDGET_HEADER = ("Post", "Begroot 2024", "Gerealiseerd")
+BUDGET_NOTE = (
+    "Genoemde bedragen zijn exclusief BTW en ondervoorbehoud van eventuele tariefswijzigingen "
+    "van de leveranciers."
+)
+BUDGET_WIDTHS = (52, 16, 16)
+
+POPULATION_TITLE = "Verdeling 2024 op basis van aantal inwoners per 01-01-2023"
+POPULATION_HEADER = ("Code", "Gemeente", "Inwoners", "Peildatum", "Netwerk", "Bron", "Percentage")
+POPULATION_WIDTHS = (8, 28, 12, 12, 10, 44, 12)
+POPULATION_TOTAL = "Totaal inwoners"
+POPULATION_NOTE = "Stand CBS 01-01-2023"
+OTHERS_HEADING = "Overige deelnemende gemeenten (voorbeeldcijfers, geen CBS-cijfers)"
+
+TOTAL = "Totaal"
+_NUMBER_KEYS = frozenset({"amount", "budgeted", "realised", "inhabitants"})
+PERCENT = "0.00%"  # stored in Excel's neutral notation; a Dutch Excel shows 26,15%
+
+
+class PrintedFormats:
+    """The project's styles plus the few this layout needs beyond them."""
+
+    def __init__(self, workbook: Workbook):
+        self.styles = Styles(workbook)
+        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        total = {**base, "bold": True, "bg_color": TOTAL_FILL, "top": 1, "bottom": 6}
+        self.percent = workbook.add_format({**base, "num_format": PERCENT})
+        self.total_percent = workbook.add_format({**total, "num_format": PERCENT})
+        self.total_money_whole = workbook.add_format({**total, "num_format": MONEY_WHOLE})
+        self.total_whole = workbook.add_format({**total, "num_format": WHOLE})
+        self.total_money = workbook.add_format({**total, "num_format": MONEY})
+        self.total_label = workbook.add_format(total)
+        # A one-line note left to run on over the empty cells to its right.
+        self.note_line = workbook.add_format({**base, "italic": True, "font_color": "#595959"})
+
+    def __getattr__(self, name: str):
+        return getattr(self.styles, name)
+
+
+def calendar_sections() -> list[tuple[int, list[tuple[str, str, str, str]]]]:
+    """CALENDAR as the jaarplan prints it: (category, subjects) per printed section."""
+    sections: list[tuple[int, list[tuple[str, str, str, str]]]] = []
+    for category, subject, year, participants, joint in CALENDAR:
+        if not sections or sections[-1][0] != category or subject in PAGE_STARTS:
+            sections.append((category, []))
+        sections[-1][1].append((subject, year, participants, joint))
+    return sections
+
+
+def _new_workbook(temporary: Path, title: str | None) -> tuple[Workbook, PrintedFormats]:
+    workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+    properties: dict[str, object] = {"created": CREATED}
+    if title:
+        properties["title"] = title
+    workbook.set_properties(properties)
+    return workbook, PrintedFormats(workbook)
+
+
+def _write_cell(
+    sheet: Worksheet, row: int, column: int, value: object, formats: PrintedFormats
+) -> None:
+    """One input value, typed as the plain layout types it; None and '' leave the cell empty."""
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value, formats.text)
+    elif isinstance(value, Decimal):
+        sheet.write_number(row, column, float(value), formats.money)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, formats.date)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        sheet.write_number(row, column, value, formats.text)
+    else:
+        raise TypeError(f"cannot write {type(value).__name__}: {value!r}")
+
+
+def _write_table(
+    sheet: Worksheet,
+    formats: PrintedFormats,
+    table: SheetLayout,
+    rows: list[list[object]],
+    *,
+    header_row: int = 0,
+    filter_rows: bool = True,
+) -> int:
+    """A plain table of `table`'s columns at `header_row`; returns the row after the last one."""
+    for index, column in enumerate(table.columns):
+        sheet.set_column(index, index, column.width)
+        right = column.key in _NUMBER_KEYS  # a header above numbers aligns with them
+        header_format = formats.header_right if right else formats.header
+        sheet.write_string(header_row, index, column.header, header_format)
+    for offset, values in enumerate(rows, start=1):
+        for index, value in enumerate(values):
+            _write_cell(sheet, header_row + offset, index, value, formats)
+    last = header_row + len(rows)
+    if filter_rows:
+        sheet.freeze_panes(header_row + 1, 0)
+        sheet.autofilter(header_row, 0, last, len(table.columns) - 1)
+    print_setup(sheet, landscape=True, repeat_rows=(header_row, header_row), title=table.name)
+    return last + 1
+
+
+def _keep_text_years(sheet: Worksheet, first_row: int, last_row: int, last_column: int) -> None:
+    """Years and codes are text on purpose ("2024", "2023/2024"): no green warning triangles."""
+    start = xl_rowcol_to_cell(first_row, 0)
+    end = xl_rowcol_to_cell(last_row, last_column)
+    sheet.ignore_errors({"number_stored_as_text": f"{start}:{end}"})
+
+
+def _write_printed_calendar(path: Path) -> Path:
+    with atomic_file(path) as temporary:
+        workbook, formats = _new_workbook(temporary, CALENDAR_TITLE)
+        sheet = workbook.add_worksheet(layout.KALENDER.name)
+        for column, width in enumerate(CALENDAR_WIDTHS):
+            sheet.set_column(column, column, width)
+        last_column = len(CALENDAR_WIDTHS) - 1
+        sheet.write_string(0, 0, CALENDAR_TITLE, formats.title)
+        sheet.set_row(0, 22)
+        sheet.merge_range(1, 0, 1, last_column, CALENDAR_INTRO, formats.wrap)
+        sheet.set_row(1, wrapped_height([(CALENDAR_INTRO, sum(CALENDAR_WIDTHS))]))
+        row = 3
+        for category, subjects in calendar_sections():
+            heading = SECTION_HEADINGS[category]
+            sheet.write_string(row, 0, heading, formats.header)
+            headers = SECTION_HEADERS[category]
+            for column, text in enumerate(headers, start=1):
+                sheet.write_string(row, column, text, formats.header)
+            set_wrapped_height(
+                sheet,
+                row,
+                [(heading, CALENDAR_WIDTHS[0])]
+                + [(text, CALENDAR_WIDTHS[i]) for i, text in enumerate(headers, start=1)],
+            )
+            for subject, year, participants, joint in subjects:
+                row += 1
+                sheet.write_string(row, 0, subject, formats.wrap)
+                for column, value in ((1, year), (2, participants), (3, joint)):
+                    if value:
+                        sheet.write_string(row, column, value, formats.text)
+                set_wrapped_height(sheet, row, [(subject, CALENDAR_WIDTHS[0])])
+            row += 2  # a blank row between sections, and before the footnote
+        sheet.write_string(row, 0, CALENDAR_FOOTNOTE, formats.note_line)
+        _keep_text_years(sheet, 3, row, last_column)
+        print_setup(sheet, landscape=True, title=CALENDAR_TITLE)
+
+        legend = workbook.add_worksheet(layout.GEMEENTEN.name)
+        legend.write_string(0, 0, LEGEND_TITLE, formats.title)
+        rows = [[code, name, role, None] for code, name, role in MUNICIPALITIES]
+        _write_table(legend, formats, layout.GEMEENTEN, rows, header_row=2)
+        workbook.close()
+    return path
+
+
+def _write_begroting(workbook: Workbook, formats: PrintedFormats) -> None:
+    sheet = workbook.add_worksheet(layout.BEGROTING.name)
+    for column, width in enumerate(BUDGET_WIDTHS):
+        sheet.set_column(column, column, width)
+    sheet.write_string(0, 0, BUDGET_TITLE, formats.title)
+    sheet.set_row(0, 22)
+    sheet.merge_range(1, 0, 1, len(BUDGET_WIDTHS) - 1, BUDGET_INTRO, formats.wrap)
+    sheet.set_row(1, wrapped_height([(BUDGET_INTRO, sum(BUDGET_WIDTHS))]))
+    header = 3
+    sheet.write_string(header, 0, BUDGET_HEADER[0], formats.header)
+    for column, text in enumerate(BUDGET_HEADER[1:], start=1):
+        sheet.write_string(header, column, text, formats.header_right)
+    first = header + 1
+    for offset, (post, amount) in enumerate(BUDGET_POSTS):
+        sheet.write_string(first + offset, 0, post, formats.text)
+        sheet.write_number(first + offset, 1, float(amount), formats.money_whole)
+    last = first + len(BUDGET_POSTS) - 1
+    total_row = last + 1
+    total = sum((amount for _post, amount in BUDGET_POSTS), Decimal(0))
+    sheet.write_string(total_row, 0, TOTAL, formats.total_label)
+    sheet.write_formula(
+        total_row,
+        1,
+        f"=SUM({xl_rowcol_to_cell(first, 1)}:{xl_rowcol_to_cell(last, 1)})",
+        formats.total_money_whole,
+        float(total),
+    )
+    sheet.write_blank(total_row, 2, None, formats.total_label)
+    sheet.write_string(total_row + 1, 0, BUDGET_NOTE, formats.note)
+    set_wrapped_height(sheet, total_row + 1, [(BUDGET_NOTE, BUDGET_WIDTHS[0])])
+    print_setup(sheet, title=BUDGET_TITLE)
+
+
+def _write_inwoners(workbook: Workbook, formats: PrintedFormats) -> None:
+    sheet = workbook.add_worksheet(layout.INWONERS.name)
+    for column, width in enumerate(POPULATION_WIDTHS):
+        sheet.set_column(column, column, width)
+    sheet.write_string(0, 0, POPULATION_TITLE, formats.title)
+    sheet.set_row(0, 22)
+    header = 2
+    # Numbers right, the date centred, as the cells below them.
+    header_formats = {2: formats.header_right, 3: formats.header_centre, 6: formats.header_right}
+    for column, text in enumerate(POPULATION_HEADER):
+        sheet.write_string(header, column, text, header_formats.get(column, formats.header))
+
+    def write_population(row: int, code: str, inhabitants: int, network: str, source: str):
+        sheet.write_string(row, 0, code, formats.text)
+        sheet.write_string(row, 1, NAMES[code], formats.text)
+        sheet.write_number(row, 2, inhabitants, formats.whole)
+        sheet.write_datetime(row, 3, REFERENCE_DATE, formats.date_centre)
+        sheet.write_string(row, 4, network, formats.text)
+        sheet.write_string(row, 5, source, formats.text)
+
+    network = [code for code, _name, _role in MUNICIPALITIES if code in NETWORK_POPULATION]
+    first = header + 1
+    last = first + len(network) - 1
+    total_row = last + 1
+    total = sum(NETWORK_POPULATION[code] for code in network)
+    total_cell = xl_rowcol_to_cell(total_row, 2, row_abs=True)
+    shares = []
+    for offset, code in enumerate(network):
+        row = first + offset
+        write_population(row, code, NETWORK_POPULATION[code], "ja", NETWORK_SOURCE)
+        share = NETWORK_POPULATION[code] / total  # what Excel computes: a double division
+        shares.append(share)
+        sheet.write_formula(
+            row, 6, f"={xl_rowcol_to_cell(row, 2)}/{total_cell}", formats.percent, share
+        )
+    for column in (0, 3, 4, 5):
+        sheet.write_blank(total_row, column, None, formats.total_label)
+    sheet.write_string(total_row, 1, POPULATION_TOTAL, formats.total_label)
+    column_range = f"{xl_rowcol_to_cell(first, 2)}:{xl_rowcol_to_cell(last, 2)}"
+    sheet.write_formula(total_row, 2, f"=SUM({column_range})", formats.total_whole, total)
+    share_range = f"{xl_rowcol_to_cell(first, 6)}:{xl_rowcol_to_cell(last, 6)}"
+    sheet.write_formula(total_row, 6, f"=SUM({share_range})", formats.total_percent, sum(shares))
+    sheet.write_string(total_row + 1, 0, POPULATION_NOTE, formats.note_line)
+
+    heading = total_row + 3
+    sheet.write_string(heading, 0, OTHERS_HEADING, formats.bold)
+    others = [code for code, _name, _role in MUNICIPALITIES if code not in NETWORK_POPULATION]
+    for offset, code in enumerate(others, start=1):
+        write_population(heading + offset, code, EXAMPLE_POPULATION[code], "nee", EXAMPLE_SOURCE)
+    print_setup(sheet, landscape=True, title=POPULATION_TITLE)
+
+
+def _write_projectkosten(workbook: Workbook, formats: PrintedFormats) -> None:
+    table = layout.PROJECTKOSTEN
+    sheet = workbook.add_worksheet(table.name)
+    total_row = _write_table(sheet, formats, table, [list(line) for line in COST_LINES])
+    description = table.columns.index(table.column("description"))
+    amount = table.columns.index(table.column("amount"))
+    for column in range(len(table.columns)):
+        if column not in (description, amount):
+            sheet.write_blank(total_row, column, None, formats.total_label)
+    sheet.write_string(total_row, description, TOTAL, formats.total_label)
+    first, last = 1, total_row - 1
+    total = sum((line[4] for line in COST_LINES), Decimal(0))
+    sheet.write_formula(
+        total_row,
+        amount,
+        f"=SUM({xl_rowcol_to_cell(first, amount)}:{xl_rowcol_to_cell(last, amount)})",
+        formats.total_money,
+        float(total),
+    )
+
+
+def _write_printed_budget(path: Path) -> Path:
+    rows = budget_rows()
+    with atomic_file(path) as temporary:
+        workbook, formats = _new_workbook(temporary, None)
+        for table in layout.BUDGET_SHEETS:
+            if table is layout.BEGROTING:
+                _write_begroting(workbook, formats)
+            elif table is layout.INWONERS:
+                _write_inwoners(workbook, formats)
+            elif table is layout.PROJECTKOSTEN:
+                _write_projectkosten(workbook, formats)
+            else:  # Instellingen, Toetredingen, Contacten: as in the plain layout
+                sheet = workbook.add_worksheet(table.name)
+                _write_table(sheet, formats, table, rows[table.name])
+        workbook.close()
+    return path
+
+
+def write_printed_workbooks(folder: Path) -> list[Path]:
+    """The printed layout: the jaarplan's tables with their titles, headings, totals and notes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        _write_printed_calendar(folder / CALENDAR_FILE),
+        _write_printed_budget(folder / BUDGET_FILE),
+    ]
+
+
+def write_workbooks(folder: Path, arrangement: str = PRINTED) -> list[Path]:
+    """Write both workbooks into `folder` in the `arrangement` (PRINTED or PLAIN)."""
+    if arrangement == PRINTED:
+        return write_printed_workbooks(folder)
+    if arrangement == PLAIN:
+        return write_plain_workbooks(folder)
+    raise ValueError(f"unknown arrangement: {arrangement!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--uit", type=Path, default=DEFAULT_FOLDER, help="map voor de werkboeken")
+    parser.add_argument(
+        "--indeling",
+        choices=(PRINTED, PLAIN),
+        default=PRINTED,
+        help="gedrukt: zoals het jaarplan de tabellen drukt (workbooks/2024); "
+        "plat: één kopregel per blad (tests/fixtures/jaarplan-2024-plat)",
+    )
+    parser.add_argument(
+        "--uit", type=Path, help="map voor de werkboeken (standaard: de map van de indeling)"
+    )
     arguments = parser.parse_args(argv)
-    for path in write_workbooks(arguments.uit):
+    folder = arguments.uit or FOLDERS[arguments.indeling]
+    for path in write_workbooks(folder, arguments.indeling):
         print(f"geschreven: {path} ({path.stat().st_size} bytes)")
     counts = Counter(category for category, *_rest in CALENDAR)
     for category in sorted(counts):

@@ -25,13 +25,18 @@ def bench_module():
     return sys.modules[name]
 
 
-JAARPLAN = ROOT / "workbooks" / "2024"
+# The jaarplan's workbooks in the plain layout (one header row, plain data rows): tests edit its
+# cells by position. scripts/maak_werkboeken_2024.py --indeling plat writes it.
+JAARPLAN = ROOT / "tests" / "fixtures" / "jaarplan-2024-plat"
+# The same data as the jaarplan prints it (titles, section headings, totals, notes): the shipped
+# workbooks the README's commands read. --indeling gedrukt writes it.
+SHIPPED = ROOT / "workbooks" / "2024"
 CALENDAR = "Aanbestedingskalender 2024.xlsx"
 BUDGET = "Begroting 2024.xlsx"
 
 
 def jaarplan_folder(target: Path) -> Path:
-    """A fresh copy of workbooks/2024 in `target`."""
+    """A fresh copy of the plain-layout jaarplan workbooks (JAARPLAN) in `target`."""
     target.mkdir(parents=True, exist_ok=True)
     for path in JAARPLAN.glob("*.xlsx"):
         shutil.copy2(path, target / path.name)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
 
-from .builders import ROOT, fingerprint
+from .builders import JAARPLAN, ROOT, fingerprint
 
 COMMANDS = ("controleer", "verdeling", "afrekening", "verstuur", "bewaak", "sjabloon")
 
@@ -57,7 +57,7 @@ def test_missing_folder_is_refused_in_dutch(tmp_path):
 
 def test_module_entry_point_runs(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "inkoopkracht_xl", "controleer", str(ROOT / "workbooks" / "2024")],
+        [sys.executable, "-m", "inkoopkracht_xl", "controleer", str(JAARPLAN)],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -90,6 +90,8 @@ def test_filled_template_passes_controleer(tmp_path):
     for row in settings.iter_rows(min_row=2):
         if row[0].value == "Jaar":
             row[1].value = 2024
+        if row[0].value == "Penvoerder":  # required, a network member (issue 12)
+            row[1].value = "ZM"
     book["Begroting"].append(["Onvoorzien", 2000])
     for code, name, count in (
         ("DE", "Delft", 106086),

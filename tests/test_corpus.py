@@ -290,7 +290,7 @@ NEW: list[tuple[str, Defect, str, str]] = [
         "participant_code_with_punctuation",
         _cells(CALENDAR, "Kalender", {"D4": "DE, P.N."}),
         f"{CALENDAR} › Kalender › D4",
-        "'P.N.' is geen gemeentecode",
+        "'P.N.' is geen bekende gemeente; gebruik een code of naam uit Gemeenten",
     ),
     # numbers far too large
     (
@@ -373,11 +373,11 @@ NEW: list[tuple[str, Defect, str, str]] = [
         "'IK-2024' is geen geldige factuurprefix",
     ),
     (
-        "lead_is_a_name",
-        _cells(BUDGET, "Instellingen", {"B3": "Zoetermeer"}),
+        # A name is read as its code (issue 11, item 5); a name nobody knows is refused.
+        "lead_is_an_unknown_name",
+        _cells(BUDGET, "Instellingen", {"B3": "Rotterdam"}),
         f"{BUDGET} › Instellingen › B3",
-        "penvoerder 'ZOETERMEER' is geen bekende gemeentecode. Vul de code ZM in, niet de naam "
-        "Zoetermeer.",
+        "'Rotterdam' is geen bekende gemeente",
     ),
     (
         "sender_address_invalid",  # used to stop with an internal error while writing the e-mail
@@ -502,7 +502,7 @@ RULES: dict[str, list[str]] = {
         "missing_year",
         "year_9999",
         "unknown_lead",
-        "lead_is_a_name",
+        "lead_is_an_unknown_name",
         "bad_method",
         "bad_invoice_prefix",
         "payment_term_of_1000_days",

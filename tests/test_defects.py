@@ -149,7 +149,7 @@ CORPUS: list[tuple[str, Callable[[Path], None], str, str]] = [
     ),
     (
         "missing_column",
-        _cells(BUDGET, "Inwoners", {"C1": "Aantal"}),
+        _cells(BUDGET, "Inwoners", {"C1": "Bewoners"}),
         f"{BUDGET} › Inwoners › rij 1",
         "kolom 'Inwoners' ontbreekt",
     ),

@@ -17,7 +17,7 @@ from inkoopkracht_xl.model import Calendar, Municipality, Subject
 from inkoopkracht_xl.write import overview as overview_module
 from inkoopkracht_xl.write.styles import MONEY, PERCENT, WORKBOOK_OPTIONS, Styles
 
-from .builders import BUDGET, CALENDAR, JAARPLAN, jaarplan_folder, set_cells
+from .builders import BUDGET, CALENDAR, JAARPLAN, SHIPPED, jaarplan_folder, set_cells
 
 # The jaarplan 2024's table (Kostenverdeling op basis van CBS-cijfers), our golden test.
 GOLDEN = [
@@ -29,7 +29,8 @@ GOLDEN = [
 
 
 def test_verdeling_prints_the_jaarplan_table():
-    result = CliRunner().invoke(main, ["verdeling", str(JAARPLAN)])
+    # The README's `verdeling workbooks/2024`: the shipped workbooks, laid out as printed.
+    result = CliRunner().invoke(main, ["verdeling", str(SHIPPED)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "DE    Delft                106.086     26,15 %    € 34.266,00" in lines

@@ -212,6 +212,9 @@ def test_normal_workbook_passes_with_names_hidden_sheets_and_filled_rows(tmp_pat
         sheet_names=("Kalender", "Gemeenten", "Geheim"),
         hidden_sheets=frozenset({"Gemeenten", "Geheim"}),
         formulas_without_value={},  # the formula at D2 carries its value 2000
+        formulas={"Kalender": {(2, 3): "1000*2"}},
+        # the bold header; the bold blank A6 holds nothing
+        bold_cells={"Kalender": frozenset({(1, 0), (1, 1), (1, 2), (1, 3)})},
     )
     # Kalender: header + rows 2, 3, 5 (row 6 holds formatting only); Gemeenten: header + DE
     assert_most_filled_rows(path, monkeypatch, 4, "Kalender")

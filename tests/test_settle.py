@@ -16,7 +16,7 @@ from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.register import Register
 from inkoopkracht_xl.settle import Period
 
-from .builders import JAARPLAN, fingerprint
+from .builders import SHIPPED, fingerprint
 from .scenario import Scenario
 
 D = Decimal
@@ -258,11 +258,12 @@ def test_realised_amounts_settle_h2(tmp_path):
 
 
 def test_jaarplan_h1_gives_the_voorschotten(tmp_path):
+    # The README's first command: the shipped workbooks, laid out as the jaarplan prints them.
     result = CliRunner().invoke(
         main,
         [
             "afrekening",
-            str(JAARPLAN),
+            str(SHIPPED),
             "--periode",
             "2024-H1",
             "--uit",

@@ -1,4 +1,8 @@
-"""Input workbooks written from the layout: the templates and the committed 2024 workbooks."""
+"""Input workbooks written from the layout: the templates and the committed 2024 workbooks.
+
+The 2024 checks read the plain layout (tests/fixtures/jaarplan-2024-plat); the printed layout in
+workbooks/2024 holds the same data (tests/test_printed_layout.py).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from inkoopkracht_xl.templates import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKBOOKS_2024 = ROOT / "workbooks" / "2024"
+WORKBOOKS_2024 = ROOT / "tests" / "fixtures" / "jaarplan-2024-plat"
 CALENDAR_2024 = WORKBOOKS_2024 / "Aanbestedingskalender 2024.xlsx"
 BUDGET_2024 = WORKBOOKS_2024 / "Begroting 2024.xlsx"
 SCRIPT = ROOT / "scripts" / "maak_werkboeken_2024.py"
@@ -236,7 +240,7 @@ def test_rows_for_a_sheet_that_is_not_written_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- the committed 2024 workbooks ----------------------------------------------------------
+# --- the committed 2024 workbooks (plain layout) -------------------------------------------
 
 
 def test_calendar_2024_has_the_jaarplan_title_and_every_subject_per_category():
@@ -324,12 +328,12 @@ def test_budget_2024_examples_name_calendar_subjects_and_a_listed_joiner():
 
 def test_committed_2024_workbooks_are_what_the_script_writes(tmp_path):
     script = load_script()
-    written = script.write_workbooks(tmp_path)
+    written = script.write_workbooks(tmp_path, script.PLAIN)
     for path in written:
         committed = openpyxl.load_workbook(WORKBOOKS_2024 / path.name)
         fresh = openpyxl.load_workbook(path)
         assert committed.sheetnames == fresh.sheetnames
         for name in fresh.sheetnames:
             assert list(committed[name].values) == list(fresh[name].values), (
-                f"{path.name} › {name} differs: run scripts/maak_werkboeken_2024.py"
+                f"{path.name} › {name} differs: run scripts/maak_werkboeken_2024.py --indeling plat"
             )

@@ -27,6 +27,7 @@ from ..model import (
     Settings,
 )
 from . import values
+from .municipalities import Directory
 from .table import Reader, normalise_header
 
 _PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
@@ -36,10 +37,19 @@ MAX_INHABITANTS = 100_000_000
 
 
 def read_budget(reader: Reader) -> Budget:
+    """The budget workbook. Inwoners is read first: its names, with the calendar's Gemeenten,
+    let a coordinator name a municipality instead of typing its code (Penvoerder, Toetredingen)."""
+    populations = _populations(reader)
+    reader.directory = Directory(
+        (*reader.directory.names.items(), *((p.code, p.name) for p in populations)),
+        source="Gemeenten en Inwoners",
+    )
+    settings = _settings(reader)
+    reader.year = settings.year or None
     return Budget(
-        settings=_settings(reader),
+        settings=settings,
         posts=_posts(reader),
-        populations=_populations(reader),
+        populations=populations,
         cost_lines=_cost_lines(reader),
         joins=_joins(reader),
         contacts=_contacts(reader),
@@ -84,7 +94,6 @@ def _address(value: object) -> str:
 
 _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
     "year": _year,
-    "lead": values.code,
     "method": lambda v: values.choice(v, ("procent", "exact"), "procent"),
     "rounding": lambda v: values.choice(v, ("euro", "cent"), "euro"),
     "invoice_prefix": _prefix,
@@ -124,9 +133,8 @@ def _settings(reader: Reader) -> Settings:
         if values.is_empty(row["value"]):
             empty.add(key)
             continue
-        value = reader.field(
-            row, "value", _SETTING_PARSERS.get(key, values.text), fix=explanations[key]
-        )
+        parse = reader.directory.resolve_one if key == "lead" else _SETTING_PARSERS.get(key)
+        value = reader.field(row, "value", parse or values.text, fix=explanations[key])
         if value is not None:
             parsed[key] = value
     if table is not None and "year" not in cells:
@@ -272,7 +280,7 @@ def _joins(reader: Reader) -> tuple[Join, ...]:
     joins: list[Join] = []
     for row in table.rows if table else ():
         subject = reader.field(row, "subject", values.text)
-        code = reader.field(row, "code", values.code)
+        code = reader.field(row, "code", reader.directory.resolve_one)
         when = reader.field(row, "date", values.a_date, fix="Vul de datum van toetreding in.")
         if None not in (subject, code, when):
             joins.append(Join(subject, code, when, row.source))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from ..layout import GEMEENTEN, KALENDER
 from ..model import Calendar, Municipality, Subject, subject_key
 from . import values
-from .table import Reader
+from .municipalities import Directory
+from .table import Reader, Row
 
 
 def read_calendar(reader: Reader) -> Calendar:
-    return Calendar(_municipalities(reader), _subjects(reader))
+    municipalities = _municipalities(reader)
+    reader.directory = Directory(((m.code, m.name) for m in municipalities), source="Gemeenten")
+    return Calendar(municipalities, _subjects(reader))
 
 
 def _municipalities(reader: Reader) -> tuple[Municipality, ...]:
@@ -48,15 +51,13 @@ def _subjects(reader: Reader) -> tuple[Subject, ...]:
     found: dict[str, Subject] = {}
     for row in table.rows:
         name = reader.field(row, "subject", values.text, fix="Vul het onderwerp in.")
-        category = reader.field(
-            row, "category", values.category, fix="Vul categorie 1, 2, 3 of 4 in."
-        )
+        category = _category(reader, row, name)
         participants = reader.field(
             row,
             "participants",
-            values.codes,
+            reader.directory.resolve,
             required=False,
-            fix="Scheid de codes met komma's, bijvoorbeeld: DE, PN, WE.",
+            fix="Gebruik codes of namen uit Gemeenten, gescheiden door komma's: DE, PN, WE.",
         )
         if name is None or category is None:
             continue
@@ -77,3 +78,18 @@ def _subjects(reader: Reader) -> tuple[Subject, ...]:
             source=row.source,
         )
     return tuple(found.values())
+
+
+def _category(reader: Reader, row: Row, name: str | None) -> int | None:
+    """The subject's category: its own cell, or what a section heading, a merged cell or the first
+    subject of its block gave it (the table reader fills those in); else an error at the cell."""
+    if values.is_empty(row["category"]) and name is not None:
+        has_column = any(key == "category" for key, _ in row.source.columns)
+        reader.error(
+            row.source.at("category" if has_column else "subject"),
+            f"het onderwerp '{name}' heeft geen categorie",
+            "Vul de categorie in (1, 2, 3 of 4), of zet een kopregel boven het blok, "
+            "bijvoorbeeld '3. Verkenning'.",
+        )
+        return None
+    return reader.field(row, "category", values.category, fix="Vul categorie 1, 2, 3 of 4 in.")

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..check import cross_check
 from ..errors import InputRefused
 from ..layout import BUDGET_MARKER, CALENDAR_MARKER, INWONERS
-from ..model import Finding, Inputs, Level, Location
+from ..model import Finding, Inputs, Level, Location, SkippedRow
 from .budget import read_budget
 from .calendar import read_calendar
 from .table import Reader, Workbook
@@ -25,6 +25,8 @@ class Loaded:
     inputs: Inputs | None
     findings: tuple[Finding, ...]
     sha256: dict[str, str]  # file name -> hex digest, for the audit trail
+    # Rows read as notes, sub-headings and totals (never data), for controleer and the audit.
+    skipped: tuple[SkippedRow, ...] = ()
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -90,12 +92,16 @@ def load_folder(folder: Path) -> Loaded:
                     "Haal het bestand uit de map als het er niet hoort.",
                 )
             )
-    sha256 = {book.name: sha256_of(book.path) for book in books}
+    # The digest of the bytes that were checked and parsed, not of whatever the path holds now.
+    sha256 = {book.name: book.sha256 for book in books}
     if calendar_book is None or budget_book is None or any(f.is_error for f in findings):
         return Loaded(None, tuple(findings), sha256)
-    calendar = read_calendar(Reader(calendar_book, findings))
+    calendar_reader = Reader(calendar_book, findings)
+    calendar = read_calendar(calendar_reader)
     budget_reader = Reader(budget_book, findings)
+    budget_reader.directory = calendar_reader.directory
     budget = read_budget(budget_reader)
+    skipped = (*calendar_reader.skipped, *budget_reader.skipped)
     findings.extend(
         cross_check(
             calendar,
@@ -106,7 +112,7 @@ def load_folder(folder: Path) -> Loaded:
         )
     )
     inputs = Inputs(folder, calendar_book.path, budget_book.path, calendar, budget)
-    return Loaded(inputs, tuple(findings), sha256)
+    return Loaded(inputs, tuple(findings), sha256, skipped)
 
 
 def load_valid(folder: Path) -> Loaded:

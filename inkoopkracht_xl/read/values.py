@@ -19,9 +19,15 @@ _THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII)  # 1.234.567 
 _DECIMAL_COMMA = re.compile(r"\d+(?:,\d+)?", re.ASCII)  # 3685,50 or 120000
 # 611.11: a dot not followed by exactly 3 digits
 _DECIMAL_POINT = re.compile(r"\d+\.(?:\d{1,2}|\d{4,})", re.ASCII)
-_CODE_SEPARATORS = re.compile(r"[,;/\s]+")
+_CODE_SEPARATORS = re.compile(r"[,;/&\s]+")
 _CODE = re.compile(r"[A-Z0-9]{1,10}")
-_DATE_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
+# The Dutch word between two codes: 'DE, PN en WE'. Only typed in lower case or capitalised: in
+# capitals 'EN' is read as a code (and reported if unknown), never dropped unseen.
+_AND_BETWEEN = re.compile(r"(?<=[^\s,;/&])\s+(?:en|En)\s+(?=[^\s,;/&])")
+# A footnote mark after a code or name, as the jaarplan prints 'RW*'.
+_FOOTNOTE = re.compile(r"(?:\*|[\u00b9\u00b2\u00b3\u2070\u2074-\u2079])+$")
+# 15-2-2024, 15/2/24, 15.2.24: a two-digit year is 2000 + yy.
+_DATE_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})", re.ASCII)
 _DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 _LETTER_AS_DIGIT = re.compile(r"(?<=\d)[OoIl]|[OoIl](?=\d)", re.ASCII)  # 1O6.086, l06086
 # Amounts from a million million euros on are typing slips (or an attack on the arithmetic); the
@@ -35,15 +41,15 @@ _MONTHS = {
     for number, names in enumerate(
         (
             ("januari", "jan"),
-            ("februari", "feb"),
-            ("maart", "mrt"),
+            ("februari", "feb", "febr"),
+            ("maart", "mrt", "mar"),  # 'mar', 'may', 'oct': as an English-language export writes
             ("april", "apr"),
-            ("mei",),
+            ("mei", "may"),
             ("juni", "jun"),
             ("juli", "jul"),
             ("augustus", "aug"),
             ("september", "sep", "sept"),
-            ("oktober", "okt"),
+            ("oktober", "okt", "oct"),
             ("november", "nov"),
             ("december", "dec"),
         ),
@@ -51,7 +57,30 @@ _MONTHS = {
     )
     for name in names
 }
-_DATE_WORDS = re.compile(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})")
+# 1 april 2024, 1 apr. 2024, 1-apr-2024, 01-APR-24 (lowered before matching)
+_DATE_WORDS = re.compile(
+    r"(\d{1,2})(?:\s*[-/.]\s*|\s+)([a-z]+)\.?(?:\s*[-/.]\s*|\s+)(\d{4}|\d{2})", re.ASCII
+)
+_CENT = Decimal("0.01")
+# Text amounts with exactly three digits after the decimal comma: '12,500', '1.234,500'.
+_THREE_DECIMALS = re.compile(r"[\d.]+,\d{3}", re.ASCII)
+
+
+class ReadWithWarning(Exception):
+    """A cell that was read, with a caveat the coordinator must see.
+
+    Not a ValueError: the value is usable. The caller takes `value` and reports `message` with
+    `fix` as a WAARSCHUWING at the cell.
+    """
+
+    def __init__(self, value: object, message: str, fix: str):
+        super().__init__(value, message, fix)
+        self.value = value
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def visible(message: str) -> str:
@@ -103,6 +132,8 @@ def text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         # 1e300 is an integer too; its 301 digits would only bury the message that quotes it.
         return str(int(value)) if abs(value) < 1e15 else format(value, ".15g")
+    if isinstance(value, float) and math.isfinite(value):
+        return format(number_to_decimal(value), "f")  # as Excel shows it: 300.3, not 300.29999…
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -114,11 +145,14 @@ _TRUTH = {True: "WAAR", False: "ONWAAR"}  # as a Dutch Excel shows a logical cel
 
 
 def number_to_decimal(value: float) -> Decimal:
-    """A numeric cell to Decimal, exactly as the workbook stores it.
+    """A numeric cell to Decimal, as the spreadsheet program shows it: 15 significant digits.
 
-    xlsx stores numbers as decimal text; the reader hands us the nearest double. repr() gives the
-    shortest text that reads back as that double, which is the stored text for every amount with
-    up to 15 significant digits, so no binary rounding error enters our money.
+    xlsx stores numbers as decimal text; the reader hands us the nearest double. A typed amount
+    has at most 15 significant digits, and every such decimal survives the trip through a double
+    and back to 15 digits exactly. A cached formula result carries binary noise instead
+    (=0,1*3*400000 is stored as 120000.00000000001, =100,1*3 as 300.29999999999995); Excel
+    shows 15 significant digits, 120000 and 300.3, and so do we. The result has no positive
+    exponent (1.5e16 becomes 15000000000000000) and no negative zero.
     """
     if isinstance(value, bool):
         raise ValueError("is ja/nee, geen getal")
@@ -126,7 +160,13 @@ def number_to_decimal(value: float) -> Decimal:
         return Decimal(value)
     if not math.isfinite(value):
         raise ValueError("is geen geldig getal")
-    return Decimal(repr(value))
+    shown = Decimal(format(value, ".15g"))
+    if not shown:
+        return Decimal(0)
+    exponent = shown.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return Decimal(int(shown))
+    return shown
 
 
 def amount(value: object) -> Decimal:
@@ -145,7 +185,11 @@ def amount(value: object) -> Decimal:
         raise ValueError(f"'{text(value)}' is een datum, geen bedrag")
     if not isinstance(value, str):
         raise ValueError("is geen bedrag")
-    raw = value
+    return _text_amount(value)[0]
+
+
+def _text_amount(raw: str) -> tuple[Decimal, str]:
+    """Dutch text to an amount, and the digits as typed without sign or euro sign ('12,500')."""
     cleaned = raw.replace("\u00a0", " ").replace("\u202f", " ").strip()
     cleaned = re.sub(r"(?i)^(€|eur)\s*|\s*(€|eur)$", "", cleaned).strip()
     negative = False
@@ -167,20 +211,58 @@ def amount(value: object) -> Decimal:
         result = Decimal(normal)
     except InvalidOperation as exc:  # pragma: no cover - the patterns above admit only digits
         raise ValueError(f"'{raw}' is geen bedrag") from exc
-    return -result if negative else result
+    return (-result if negative else result), ("-" if negative else "") + cleaned
+
+
+def _as_thousands(typed: str) -> str | None:
+    """'12,500' read with the comma as a thousands separator, Dutch style: '12.500' (else None)."""
+    digits = typed.lstrip("-")
+    if not _THREE_DECIMALS.fullmatch(digits):
+        return None
+    return typed.replace(",", ".")
+
+
+def _euro(value: Decimal) -> str:
+    """€ 12.500,00 (Dutch: thousands dot, decimal comma)."""
+    plain = f"{abs(value):,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"€ {'-' if value < 0 else ''}{plain}"
 
 
 def money(value: object) -> Decimal:
-    """An amount in euros with at most two decimals (cents), quantized to 0.01."""
-    result = amount(value)
+    """An amount in euros with at most two decimals (cents), quantized to 0.01.
+
+    Text with three zero-padded decimals ('12,500') is read as cents (12,50), but raised as
+    ReadWithWarning: in English notation it is twelve thousand five hundred.
+    """
+    if isinstance(value, str):
+        result, typed = _text_amount(value)
+    else:
+        result, typed = amount(value), ""
     if abs(result) >= _MONEY_LIMIT:
         raise ValueError(
             f"'{text(value)}' is onwaarschijnlijk groot (een bedrag moet onder de "
             "€ 1.000.000.000.000 blijven)"
         )
-    if result != result.quantize(Decimal("0.01")):
-        raise ValueError(f"'{text(value)}' heeft meer dan twee decimalen")
-    return result.quantize(Decimal("0.01"))
+    cents = result.quantize(_CENT)
+    thousands = _as_thousands(typed)
+    if result != cents:
+        hint = ""
+        if thousands is not None:
+            hint = (
+                f"; bedoelt u {_euro(Decimal(thousands.replace('.', '')))}? Typ dan {thousands} "
+                "of " + thousands.replace(".", "") + " (de komma staat voor de centen)"
+            )
+        raise ValueError(f"'{text(value)}' heeft meer dan twee decimalen{hint}")
+    if thousands is not None:
+        meant = Decimal(thousands.replace(".", ""))
+        raise ReadWithWarning(
+            cents,
+            f"'{text(value)}' heeft drie cijfers na de komma; gelezen als {_euro(cents)}",
+            f"Bedoelt u {_euro(meant)}? Typ dan {thousands} of {thousands.replace('.', '')} (de "
+            f"komma staat voor de centen). Bedoelt u {_euro(cents)}, typ dan "
+            f"{_euro(cents)[2:]}.",
+        )
+    return cents
 
 
 def whole_number(value: object) -> int:
@@ -194,13 +276,23 @@ def whole_number(value: object) -> int:
     except ValueError:
         hint = _typing_hint(value) if isinstance(value, str) else ""
         raise ValueError(f"'{text(value)}' is geen heel getal{hint}") from None
+    thousands = _as_thousands(_text_amount(value)[1]) if isinstance(value, str) else None
+    if thousands is not None:  # '106,000' is 106 in Dutch notation, but surely meant 106.000
+        raise ValueError(
+            f"'{text(value)}' heeft drie cijfers na de komma; bedoelt u {thousands}? Typ dan "
+            f"{thousands} of {thousands.replace('.', '')} (een punt scheidt de duizendtallen)"
+        )
     if result != result.to_integral_value():
         raise ValueError(f"'{text(value)}' is geen heel getal")
     return int(result)
 
 
 def a_date(value: object) -> date:
-    """A real date, an Excel serial number, or text: 1-1-2023, 01/01/2023, 2023-01-01, 1 januari 2023."""
+    """A real date, an Excel serial number, or text.
+
+    Text: 1-1-2023, 01/01/2023, 15.2.24 (a two-digit year is 20yy), 2023-01-01, 1 januari 2023,
+    1 apr. 2024, 1-apr-24, 01-APR-2024 (Dutch month names and abbreviations: mrt, mei, okt, sept.).
+    """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -215,12 +307,18 @@ def a_date(value: object) -> date:
     for pattern, order in ((_DATE_DMY, "dmy"), (_DATE_YMD, "ymd")):
         match = pattern.fullmatch(raw)
         if match:
-            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
-            return _real_date(parts["y"], parts["m"], parts["d"], value)
+            parts = dict(zip(order, match.groups(), strict=True))
+            return _real_date(_full_year(parts["y"]), int(parts["m"]), int(parts["d"]), value)
     match = _DATE_WORDS.fullmatch(raw)
     if match and match.group(2) in _MONTHS:
-        return _real_date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)), value)
+        day, month = int(match.group(1)), _MONTHS[match.group(2)]
+        return _real_date(_full_year(match.group(3)), month, day, value)
     raise ValueError(f"'{value.strip()}' is geen datum")
+
+
+def _full_year(digits: str) -> int:
+    """'2024' -> 2024, '24' -> 2024 (two digits: this century)."""
+    return 2000 + int(digits) if len(digits) == 2 else int(digits)
 
 
 def _real_date(year: int, month: int, day: int, raw: str) -> date:
@@ -230,14 +328,28 @@ def _real_date(year: int, month: int, day: int, raw: str) -> date:
         raise ValueError(f"'{raw.strip()}' is geen bestaande datum") from None
 
 
+def without_footnote(part: str) -> str:
+    """'RW*' -> 'RW', 'RW**' -> 'RW', 'RW¹' -> 'RW': a footnote mark after a code or name."""
+    return _FOOTNOTE.sub("", part)
+
+
+def _code_parts(value: object) -> list[str]:
+    """The parts of a list of codes as typed, without separators, footnote marks or ' en '."""
+    typed = _AND_BETWEEN.sub(",", text(value))
+    return [
+        stripped for part in _CODE_SEPARATORS.split(typed) if (stripped := without_footnote(part))
+    ]
+
+
 def codes(value: object) -> tuple[str, ...]:
-    """Municipality codes as typed: 'DE, PN, WE', 'de;pn / we', 'DE PN'. Upper case, no repeats."""
+    """Municipality codes as typed: 'DE, PN, WE', 'de;pn / we', 'DE PN', 'DE, PN en WE', 'RW*'.
+
+    Upper case, no repeats; separators , ; / & white space and the word 'en'.
+    """
     if is_empty(value):
         return ()
     found: list[str] = []
-    for part in _CODE_SEPARATORS.split(text(value).upper()):
-        if not part:
-            continue
+    for part in (part.upper() for part in _code_parts(value)):
         if not _CODE.fullmatch(part):
             hidden = invisible_characters(part)
             if hidden:
@@ -259,11 +371,11 @@ def code(value: object) -> str:
 
 
 def category(value: object) -> int:
-    """A category 1-4, as a number or as text that starts with it ('3. Verkenning')."""
+    """A category 1-4, as a number or as text that starts with it ('3. Verkenning', 'Categorie 3')."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value in (1, 2, 3, 4):
             return int(value)
-    match = re.match(r"\s*([1-4])(?!\d)", text(value))
+    match = re.match(r"\s*(?:categorie\s*)?([1-4])(?!\d)", text(value), re.IGNORECASE)
     if match:
         return int(match.group(1))
     raise ValueError(f"'{text(value)}' is geen categorie 1, 2, 3 of 4")

@@ -18,7 +18,7 @@ from ..allocate import (
     collaboration_matrix,
     participation_matrix,
 )
-from ..model import CATEGORIES, Finding, Inputs
+from ..model import CATEGORIES, Finding, Inputs, RowKind, SkippedRow
 from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
@@ -56,6 +56,8 @@ class Audit:
     version: str
     created: datetime
     findings: tuple[Finding, ...]
+    # Rows of the inputs read as notes, sub-headings or checked totals: never data.
+    skipped: tuple[SkippedRow, ...] = ()
 
 
 def write_overview(
@@ -594,8 +596,28 @@ def _audit_sheet(workbook, styles: Styles, audit: Audit) -> None:
         set_wrapped_height(
             sheet, row, [(str(finding.location), 44), (finding.message, 44), (finding.fix, 66)]
         )
+    row = _skipped_rows(sheet, styles, audit.skipped, row + 2)
     set_widths(sheet, (28, 44, 44, 66))
     print_setup(sheet, landscape=True, title="Verantwoording")
+
+
+def _skipped_rows(sheet, styles: Styles, skipped: tuple[SkippedRow, ...], row: int) -> int:
+    """The rows of the inputs that were not read as data, so the coordinator can check that
+    nothing they meant as data was taken for a note, a sub-heading or a total."""
+    sheet.write_string(row, 0, "Niet als gegevens gelezen", styles.heading)
+    row += 1
+    sheet.write_row(row, 0, ["Soort", "Plaats", "Tekst"], styles.header)
+    if not skipped:
+        row += 1
+        sheet.write_string(row, 0, "Geen opmerkingen, tussenkoppen of totaalregels.", styles.note)
+    for item in skipped:
+        row += 1
+        kind = "totaalregel (gecontroleerd)" if item.kind is RowKind.TOTAL else item.kind.value
+        sheet.write_string(row, 0, kind, styles.text)
+        sheet.write_string(row, 1, str(item.location), styles.wrap)
+        sheet.write_string(row, 2, item.text, styles.wrap)
+        set_wrapped_height(sheet, row, [(str(item.location), 44), (item.text, 44)])
+    return row
 
 
 def parameters_for(
