@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
@@ -120,3 +121,63 @@ def test_sjabloon_refuses_to_overwrite(tmp_path):
     assert again.exit_code == 1
     assert "bestaat al. Kies een lege map of verwijder het bestand." in again.output
     assert fingerprint(tmp_path) == before
+
+
+# --- `controleer MAP | head` (issue 11, item 11) --------------------------------------------
+
+# Runs the command line as `python -m inkoopkracht_xl` does; every echo to stdout after the first
+# waits until the reader has closed the pipe (poll reports POLLERR on the write end), so the
+# broken pipe happens on every run, not only when the reader happens to be fast.
+_AFTER_FIRST_LINE_READER_GONE = """
+import runpy, select, sys
+import click
+
+original = click.echo
+lines = 0
+
+def echo(*args, **kwargs):
+    global lines
+    if not kwargs.get("err"):
+        if lines:
+            poll = select.poll()
+            poll.register(sys.stdout.fileno(), select.POLLERR)
+            if not poll.poll(20000):
+                sys.exit(99)  # the reader never closed the pipe
+        lines += 1
+    return original(*args, **kwargs)
+
+click.echo = echo
+sys.argv = ["inkoopkracht_xl", *sys.argv[1:]]
+runpy.run_module("inkoopkracht_xl", run_name="__main__")
+"""
+
+
+def _read_one_line_and_close(command):
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    first = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    return first, stderr, process.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-c", _AFTER_FIRST_LINE_READER_GONE, "controleer", "workbooks/2024"],
+        [sys.executable, "-m", "inkoopkracht_xl", "controleer", "workbooks/2024"],
+    ],
+    ids=["always-broken", "as-typed"],
+)
+def test_output_into_a_closed_pipe_exits_quietly(command):
+    first, stderr, code = _read_one_line_and_close(command)
+    assert first.strip()  # the command ran and wrote before the pipe closed
+    assert "interne fout" not in stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    assert stderr == ""
+    if command[1] == "-c":
+        assert code == 1  # as Python's documentation does on EPIPE (and click)
+    else:
+        assert code in (0, 1)  # 0 when all output fitted in the pipe before it closed
