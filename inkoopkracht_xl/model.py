@@ -168,10 +168,24 @@ def subject_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Sender:
-    name: str = ""
-    address: str = ""
-    iban: str = ""
+    """Who issues the invoices: the cooperation's name as the sender, and the penvoerder as the
+    legal issuer ('Gemeente Zoetermeer, namens Inkoopkracht ZHW'), with what a finance department
+    and an e-invoice need (SPEC §1, Instellingen)."""
+
+    name: str = ""  # Afzender: the cooperation as the sender shows it
+    address: str = ""  # Adres: a postal address (Postbus) as printed
+    iban: str = ""  # canonical, in groups of four
     email: str = ""
+    legal_name: str = ""  # Rechtspersoon: 'Gemeente Zoetermeer'
+    street: str = ""  # Straat (with number)
+    postcode: str = ""  # '2711 AB'
+    city: str = ""  # Plaats
+    kvk: str = ""  # 8 digits
+    oin: str = ""  # 20 digits: the Peppol id (scheme 0190) and legal identifier
+    vat_number: str = ""  # NL123456789B01, only where Btw = E
+    contact_person: str = ""
+    phone: str = ""
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,13 @@ class Settings:
     invoice_prefix: str = "IK"
     payment_days: int = 30
     sender: Sender = Sender()
+    vat_category: str = "O"  # Btw: 'O' not subject to VAT (default) or 'E' exempt
+    vat_note: str = ""  # Btw-toelichting: the statement printed and put in the e-invoice
+    einvoice: str = "peppol"  # E-factuur: 'peppol' (default), 'si-ubl' or 'nee'
+    einvoice_set: bool = False  # whether E-factuur was filled in (then missing fields are errors)
+    credit_method: str = (
+        "verrekenen"  # Creditnota: 'verrekenen' or 'terugbetalen' (to Contacten IBAN)
+    )
     cells: tuple[tuple[str, Location], ...] = field(default=(), compare=False, repr=False)
 
     def at(self, key: str) -> Location:
@@ -234,11 +255,22 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Contact:
+    """A municipality's row of Contacten: where its invoice goes, and who it is as a buyer."""
+
     code: str
     name: str
     emails: tuple[str, ...]
     cc: tuple[str, ...] = ()
     source: Source = field(default_factory=_no_source, compare=False, repr=False)
+    legal_name: str = ""  # Rechtspersoon; default 'Gemeente <name>' where used
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    oin: str = ""  # the buyer's Peppol id (scheme 0190)
+    kvk: str = ""
+    buyer_reference: str = ""  # Uw kenmerk (BT-10)
+    order_number: str = ""  # Inkoopordernummer (BT-13)
+    iban: str = ""  # where a credit note is paid back, when Creditnota = terugbetalen
 
 
 @dataclass(frozen=True)
