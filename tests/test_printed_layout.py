@@ -307,11 +307,16 @@ _CELL = re.compile(r"(›\s*)\$?[A-Z]{1,3}\$?[0-9]+(?::\$?[A-Z]{1,3}\$?[0-9]+)?"
 _ROW = re.compile(r"\brij [0-9]+(?:-[0-9]+)?")
 
 
+_LAYOUT_FOLDER = re.compile(r"[/\\](?:gedrukt|plat)[/\\]")
+
+
 def normalised(report: dict) -> dict:
-    """The JSON report with cell references and row numbers in `waarschuwingen` replaced."""
+    """The JSON report with cell references and row numbers in `waarschuwingen` replaced, and the
+    name of the test's copy folder ('gedrukt' or 'plat') where a warning quotes an output path."""
     report = dict(report)
     report["waarschuwingen"] = [
-        _ROW.sub("rij <rij>", _CELL.sub(r"\1<cel>", text)) for text in report["waarschuwingen"]
+        _LAYOUT_FOLDER.sub("/<map>/", _ROW.sub("rij <rij>", _CELL.sub(r"\1<cel>", text)))
+        for text in report["waarschuwingen"]
     ]
     return report
 
