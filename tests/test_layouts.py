@@ -675,9 +675,17 @@ NOTES: list[Case] = [
         skipped=(heading(B, "A3", "Overige kosten"),),
     ),
     Case(
-        "begroting_tussenkop_direct_onder_kopregel",
+        # Unmarked, right above the posts: as well a post whose amount was forgotten. Ambiguity is
+        # a finding (issue 11, "Bad input"); marked (bold, ':') it is a heading, as below.
+        "begroting_ongemarkeerde_tussenkop_direct_onder_kopregel",
         lambda: begroting(["Personeel"], *P),
-        skipped=(heading(B, "A2", "Personeel"),),
+        findings=(fout(B, "B2", "'Personeel' " + AMBIGUOUS.format(column="Begroot")),),
+        skipped=(),
+    ),
+    Case(
+        "begroting_tussenkop_direct_onder_kopregel",
+        lambda: begroting(["Personeel:"], *P),
+        skipped=(heading(B, "A2", "Personeel:"),),
     ),
     Case(
         "begroting_tussenkoppen_en_totaal",
@@ -691,14 +699,14 @@ NOTES: list[Case] = [
     Case(
         "begroting_onvoorzien_zonder_bedrag_tussen_posten",
         lambda: begroting(P[0], P[1], ["Onvoorzien"], P[2], P[3]),
-        findings=(fout(B, "A4", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),),
+        findings=(fout(B, "B4", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),),
         skipped=(),
         model=posts_with(*plain_posts()[:4]),
     ),
     Case(
         "begroting_laatste_post_zonder_bedrag",
         lambda: begroting(*P[:4], ["Onvoorzien"]),
-        findings=(fout(B, "A6", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),),
+        findings=(fout(B, "B6", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),),
         skipped=(),
         model=posts_with(*plain_posts()[:4]),
     ),
@@ -706,7 +714,7 @@ NOTES: list[Case] = [
         "begroting_laatste_post_zonder_bedrag_boven_totaal",
         lambda: begroting(*P[:4], ["Onvoorzien"], TOTAL_ROW),
         findings=(
-            fout(B, "A6", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),
+            fout(B, "B6", "'Onvoorzien' " + AMBIGUOUS.format(column="Begroot")),
             fout(B, "B7", total_differs("€ 131.035,00", "rij 2-5", "€ 129.035,00")),
         ),
         skipped=(total(B, "A7", "Totaal"),),
@@ -715,7 +723,7 @@ NOTES: list[Case] = [
     Case(
         "begroting_gewone_tekst_direct_onder_tabel",
         lambda: begroting(*P, ["Overige kosten"]),
-        findings=(fout(B, "A7", "'Overige kosten' " + AMBIGUOUS.format(column="Begroot")),),
+        findings=(fout(B, "B7", "'Overige kosten' " + AMBIGUOUS.format(column="Begroot")),),
         skipped=(),
     ),
     Case(
@@ -726,7 +734,7 @@ NOTES: list[Case] = [
     Case(
         "inwoners_code_zonder_aantal",
         lambda: inwoners(*R[:4], ["RW"], *R[4:]),
-        findings=(fout(I_, "A6", "'RW' " + AMBIGUOUS.format(column="Inwoners")),),
+        findings=(fout(I_, "C6", "'RW' " + AMBIGUOUS.format(column="Inwoners")),),
         skipped=(),
     ),
 ]
@@ -1353,7 +1361,7 @@ CLI_CASES: list[tuple[str, Callable[[], Layout], int, tuple[str, ...], str]] = [
         lambda: begroting(P[0], P[1], ["Onvoorzien"], P[2], P[3]),
         1,
         (
-            f"  FOUT  {BUDGET} › Begroting › A4: 'Onvoorzien' staat bij de gegevens maar zonder "
+            f"  FOUT  {BUDGET} › Begroting › B4: 'Onvoorzien' staat bij de gegevens maar zonder "
             "'Begroot': is dit een regel waarvan het bedrag of aantal ontbreekt, of een opmerking "
             "of tussenkop? Vul het ontbrekende bedrag of aantal in als het een regel is; is het "
             "een tussenkop, maak hem dan vet of laat hem eindigen op ':'; een opmerking hoort "

@@ -506,6 +506,7 @@ class _SheetReading:
         self.rows: dict[int, Row] = {}
         self.totals: list[int] = []
         self.texts: list[int] = []
+        self.text_rows: dict[int, Row] = {}  # the text-only rows, should one be data after all
         self.skipped: list[tuple[int, SkippedRow]] = []  # (0-based row, what it was read as)
         self.category = header.heading  # from the last section heading
         self.carried: object = None  # a category typed on the first subject of a block
@@ -556,6 +557,7 @@ class _SheetReading:
         elif len(filled) == 1 and isinstance(filled[0][1], str):
             if self.layout.totals:
                 self.texts.append(index)
+                self.text_rows[index] = Row(cells, source)
                 return _TEXT
             if structure.note_like(values.text(filled[0][1])):
                 self._skip(RowKind.NOTE, index, filled[0])
@@ -717,7 +719,14 @@ class _SheetReading:
             heading_like = structure.marked_heading(
                 text, (index + 1, column) in self.bold
             ) or self._merged_across(index)
-            among_data = above == _DATA and (below in (_DATA, _TOTAL) or not later_data)
+            first = index - 1 == self.header.index  # right under the header
+            among_data = (above == _DATA or first) and (below in (_DATA, _TOTAL) or not later_data)
+            if first and not later_data and not heading_like and not structure.note_like(text):
+                # The table's only row, right under the header: a post whose amount is missing
+                # (the amount cell says so), never a note.
+                self._warn_formatting(index)
+                self.rows[index] = self.text_rows[index]
+                continue
             if structure.note_like(text):
                 self._skip(RowKind.NOTE, index, (column, value))
             elif not self._value_of_column(column, value):
@@ -757,7 +766,10 @@ class _SheetReading:
         return True
 
     def _ambiguous(self, index: int, column: int, text: str) -> None:
-        amounts = " en ".join(f"'{self.layout.column(k).header}'" for k in self.layout.totals[:1])
+        """At the empty amount (or count) cell: the one to fill if the row is data."""
+        key = self.layout.totals[0]
+        amounts = f"'{self.layout.column(key).header}'"
+        column = self.header.positions.get(key, column)
         self.reader.error(
             Location(self.file, self.sheet, f"{column_letter(column)}{index + 1}"),
             f"'{text}' staat bij de gegevens maar zonder {amounts}: is dit een regel waarvan "
