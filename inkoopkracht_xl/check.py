@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from .layout import SETTINGS_KEYS
 from .model import (
     Budget,
     Calendar,
@@ -88,18 +89,7 @@ def _checks(
                     "zolang er geen kosten aan hangen telt deze gemeente niet mee.",
                 )
 
-    if settings.lead and settings.lead not in known and settings.lead not in populations:
-        meant = next(
-            (m for m in calendar.municipalities if m.name.casefold() == settings.lead.casefold()),
-            None,
-        )
-        yield _error(
-            settings.at("lead"),
-            f"penvoerder '{settings.lead}' is geen bekende gemeentecode",
-            f"Vul de code {meant.code} in, niet de naam {meant.name}."
-            if meant
-            else "Vul de code in van de gemeente die de kosten betaalt, bijvoorbeeld ZM.",
-        )
+    yield from _lead_checks(calendar, budget, budget_file, populations, skip)
 
     yield from _same_file_names(calendar, budget)
 
@@ -215,6 +205,8 @@ def _checks(
             "Voeg een rij toe in het werkblad Contacten met de code en het e-mailadres.",
         )
 
+    yield from _invoice_facts(budget, budget_file, billed, names)
+
     for contact in budget.contacts:
         if known and contact.code not in known and contact.code not in populations:
             yield _warning(
@@ -222,6 +214,188 @@ def _checks(
                 f"code '{contact.code}' is geen bekende gemeente",
                 "Verbeter de code of verwijder de rij.",
             )
+
+
+# What to do about each of the issuer's facts an invoice lacks, by Instellingen key.
+_SELLER_FIXES = {
+    "sender_legal_name": "Vul de penvoerder als rechtspersoon in, bijvoorbeeld Gemeente Zoetermeer.",
+    "sender_street": "Vul het adres van de penvoerder in: Straat, Postcode en Plaats.",
+    "sender_postcode": "Vul het adres van de penvoerder in: Straat, Postcode en Plaats.",
+    "sender_city": "Vul het adres van de penvoerder in: Straat, Postcode en Plaats.",
+    "sender_iban": "Vul het rekeningnummer (IBAN) in waarop de gemeenten betalen.",
+    "sender_oin": "Vul het OIN van de penvoerder in (20 cijfers, als tekst).",
+    "sender_vat_number": "Vul het btw-nummer van de penvoerder in (NL, 9 cijfers, B, 2 cijfers), "
+    "of zet Btw op O als de fiscalist dat zegt.",
+    "vat_note": "Vul bij Btw-toelichting de grond van de vrijstelling in, zoals de fiscalist van "
+    "de penvoerder die noemt.",
+}
+
+
+def _invoice_facts(
+    budget: Budget, budget_file: str, billed: set[str], names: dict[str, str]
+) -> Iterator[Finding]:
+    """Which facts an invoice or e-invoice still lacks (SPEC §1): a warning while E-factuur is
+    empty (no e-invoice is then made for an invoice that lacks them), an error when it is set
+    to peppol or si-ubl. The e-invoice's list is einvoice.py's own (`missing_fields`, what
+    `ubl_document` refuses without), so a field is found missing here before any writer runs;
+    with E-factuur = nee only what the printed invoice needs is reported (legal.py)."""
+    settings = budget.settings
+    if not billed:
+        return
+    if settings.einvoice == "nee":
+        yield from _printed_invoice_facts(budget, budget_file, billed, names)
+        return
+    from .einvoice import missing_buyer_fields, missing_seller_fields
+
+    strict = settings.einvoice_set
+    make = _error if strict else _warning
+    later = (
+        ""
+        if strict
+        else " Zolang het ontbreekt, wordt er geen e-factuur gemaakt; zet E-factuur op 'nee' als "
+        "u geen e-facturen verstuurt."
+    )
+    keys = {dutch: key for key, dutch, *_ in SETTINGS_KEYS}
+    for field in missing_seller_fields(settings):
+        key = keys.get(field.name, "")
+        if key in settings.invalid:
+            continue  # filled in but unreadable: an error at its cell already
+        where = settings.at(key)
+        yield make(
+            where if where.file else Location(budget_file, "Instellingen"),
+            f"{field.name} ontbreekt; de e-factuur heeft het nodig: {field.purpose}",
+            _SELLER_FIXES.get(key, f"Vul {field.name} in.") + later,
+        )
+    for code in sorted(billed):
+        name = names.get(code, code)
+        contact = budget.contact(code)
+        if contact is None:
+            if strict:  # without E-factuur the missing row is a warning already (no e-mail)
+                yield _error(
+                    Location(budget_file, "Contacten"),
+                    f"geen rij voor {name} ({code}); de e-factuur heeft haar adres, OIN en "
+                    "kenmerk nodig",
+                    "Voeg een rij toe in het werkblad Contacten, of zet E-factuur op 'nee'.",
+                )
+            continue
+        missing = [
+            field
+            for field in missing_buyer_fields(contact)
+            if not set(field.attributes) & set(contact.invalid)
+        ]
+        if missing:
+            listed = ", ".join(field.name for field in missing)
+            yield make(
+                contact.source.at(missing[0].attributes[0]),
+                f"voor de e-factuur aan {name} ({code}) ontbreekt: {listed}",
+                f"Vul in het werkblad Contacten bij {code} in: {listed}.{later}",
+            )
+    yield from _credit_account(budget, budget_file, billed)
+
+
+def _printed_invoice_facts(
+    budget: Budget, budget_file: str, billed: set[str], names: dict[str, str]
+) -> Iterator[Finding]:
+    """Without e-invoices: what the printed invoice needs to be booked, as warnings."""
+    from .legal import buyer_gaps, unreported_seller_gaps
+
+    settings = budget.settings
+    for key, dutch in unreported_seller_gaps(settings):
+        where = settings.at(key)
+        yield _warning(
+            where if where.file else Location(budget_file, "Instellingen"),
+            f"{dutch} van de penvoerder ontbreekt; de factuur heeft het nodig",
+            _SELLER_FIXES.get(key, "Vul het OIN of het KvK-nummer van de penvoerder in."),
+        )
+    for code in sorted(billed):
+        contact = budget.contact(code)
+        if contact is None:
+            continue
+        gaps = [gap for gap in buyer_gaps(contact) if gap[0] not in contact.invalid]
+        if gaps:
+            listed = ", ".join(dutch for _, dutch in gaps)
+            yield _warning(
+                contact.source.at(gaps[0][0]),
+                f"voor de factuur aan {names.get(code, code)} ({code}) ontbreekt: {listed}",
+                f"Vul in het werkblad Contacten bij {code} in: {listed}.",
+            )
+    yield from _credit_account(budget, budget_file, billed)
+
+
+def _credit_account(budget: Budget, budget_file: str, billed: set[str]) -> Iterator[Finding]:
+    """Creditnota = terugbetalen: a credit note names the account the money goes to."""
+    settings = budget.settings
+    if settings.credit_method != "terugbetalen":
+        return
+    without = sorted(c.code for c in budget.contacts if c.code in billed and not c.iban)
+    if without:
+        where = settings.at("credit_method")
+        yield _warning(
+            where if where.file else Location(budget_file, "Instellingen"),
+            "Creditnota = terugbetalen, maar bij " + ", ".join(without) + " staat geen IBAN in "
+            "Contacten; een creditnota noemt dan geen rekeningnummer",
+            "Vul in het werkblad Contacten de IBAN in, of zet Creditnota op verrekenen.",
+        )
+
+
+def _lead_checks(
+    calendar: Calendar,
+    budget: Budget,
+    budget_file: str,
+    populations: dict,
+    skip: frozenset[str],
+) -> Iterator[Finding]:
+    """The Penvoerder is required and shares the network budget: it pays the costs and sends
+    the invoices, so its own share is a statement in the overview, never an invoice. Without
+    one (or with a municipality outside the network) somebody would invoice itself."""
+    settings = budget.settings
+    lead = settings.lead
+    where = settings.at("lead")
+    if not where.file:  # no Penvoerder row at all: point at the sheet
+        where = Location(budget_file, "Instellingen")
+    example = next((p.code for p in budget.populations if p.network), "ZM")
+    if not lead:
+        yield _error(
+            where,
+            "de penvoerder is niet ingevuld",
+            f"Vul bij Penvoerder de code in van de gemeente die de kosten betaalt en de facturen "
+            f"verstuurt, bijvoorbeeld {example}; zij moet in het werkblad Inwoners staan met "
+            "Netwerk = ja.",
+        )
+        return
+    if lead in skip:
+        return  # its Inwoners row had an error of its own, reported there
+    population = populations.get(lead)
+    if population is None:
+        known = {m.code for m in calendar.municipalities}
+        meant = next(
+            (m for m in calendar.municipalities if m.name.casefold() == lead.casefold()), None
+        )
+        if lead in known:
+            yield _error(
+                where,
+                f"penvoerder '{lead}' staat niet in het werkblad Inwoners",
+                f"Kies als penvoerder een gemeente met Netwerk = ja in het werkblad Inwoners, "
+                f"bijvoorbeeld {example}, of voeg {lead} daar toe.",
+            )
+        else:
+            yield _error(
+                where,
+                f"penvoerder '{lead}' is geen bekende gemeentecode",
+                f"Vul de code {meant.code} in, niet de naam {meant.name}."
+                if meant
+                else "Vul de code in van de gemeente die de kosten betaalt, bijvoorbeeld "
+                f"{example}.",
+            )
+        return
+    if not population.network:
+        yield _error(
+            where,
+            f"penvoerder '{lead}' betaalt niet mee aan de netwerkbegroting (Netwerk = nee in het "
+            f"werkblad Inwoners, {population.source.at('network').cell})",
+            f"Kies als penvoerder een gemeente met Netwerk = ja, bijvoorbeeld {example}, of zet "
+            f"Netwerk op ja bij {lead} als zij dit jaar meebetaalt.",
+        )
 
 
 def _participants_known(

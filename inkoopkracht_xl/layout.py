@@ -112,6 +112,14 @@ INSTELLINGEN = SheetLayout(
     (
         Column("key", "Sleutel", explanation="Naam van de instelling (zie hieronder).", width=18),
         Column("value", "Waarde", explanation="De waarde.", width=44),
+        Column(
+            "note",
+            "Opmerking",
+            required=False,
+            explanation="Vrij veld, bijvoorbeeld 'voorbeeld' bij een waarde die nog vervangen "
+            "moet worden; het programma leest het niet.",
+            width=40,
+        ),
     ),
     explanation="Instellingen voor het begrotingsjaar.",
 )
@@ -152,8 +160,83 @@ SETTINGS_KEYS: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("payment_days", "Betaaltermijn", False, "Betaaltermijn in dagen (standaard 30).", ()),
     ("sender_name", "Afzender", False, "Naam van de afzender op de factuur.", ()),
     ("sender_address", "Adres", False, "Postadres van de afzender.", ()),
-    ("sender_iban", "IBAN", False, "Rekeningnummer waarop betaald wordt.", ()),
+    (
+        "sender_iban",
+        "IBAN",
+        False,
+        "Rekeningnummer waarop betaald wordt (IBAN; de controlecijfers worden gecontroleerd).",
+        (),
+    ),
     ("sender_email", "E-mail", False, "E-mailadres voor vragen over de factuur.", ()),
+    # The legal issuer (SPEC §1): a finance department books an invoice only with these, and the
+    # e-invoice needs them (controleer says which are missing).
+    (
+        "sender_legal_name",
+        "Rechtspersoon",
+        False,
+        "De rechtspersoon die factureert: de penvoerder, bijvoorbeeld 'Gemeente Zoetermeer'. "
+        "Op de factuur staat dan 'Gemeente Zoetermeer, namens Inkoopkracht ZHW'.",
+        (),
+    ),
+    ("sender_street", "Straat", False, "Bezoekadres van de rechtspersoon: straat en nummer.", ()),
+    ("sender_postcode", "Postcode", False, "Postcode van dat adres, bijvoorbeeld 2711 AB.", ()),
+    ("sender_city", "Plaats", False, "Plaats van dat adres.", ()),
+    ("sender_kvk", "KvK", False, "KvK-nummer van de rechtspersoon (8 cijfers).", ()),
+    (
+        "sender_oin",
+        "OIN",
+        False,
+        "Organisatie-identificatienummer (20 cijfers, als tekst): de identificatie in de "
+        "e-factuur (Peppol, schema 0190).",
+        (),
+    ),
+    (
+        "sender_vat_number",
+        "Btw-nummer",
+        False,
+        "Btw-identificatienummer (NL, 9 cijfers, B, 2 cijfers); nodig als Btw = E.",
+        (),
+    ),
+    (
+        "vat_category",
+        "Btw",
+        False,
+        "'O' (standaard): niet onderworpen aan btw; 'E': vrijgesteld van btw. Welke geldt, "
+        "bepaalt de fiscalist van de penvoerder.",
+        ("O", "E"),
+    ),
+    (
+        "vat_note",
+        "Btw-toelichting",
+        False,
+        "De btw-verklaring op de factuur en in de e-factuur; leeg: een standaardtekst bij Btw.",
+        (),
+    ),
+    (
+        "einvoice",
+        "E-factuur",
+        False,
+        "'peppol' (standaard: Peppol BIS Billing 3.0), 'si-ubl' (SI-UBL 2.0) of 'nee'. Ingevuld "
+        "is elk ontbrekend gegeven voor de e-factuur een fout; leeg een waarschuwing.",
+        ("peppol", "si-ubl", "nee"),
+    ),
+    (
+        "sender_contact_person",
+        "Contactpersoon",
+        False,
+        "Wie vragen over de factuur beantwoordt.",
+        (),
+    ),
+    ("sender_phone", "Telefoon", False, "Telefoonnummer voor vragen (als tekst).", ()),
+    ("sender_bic", "BIC", False, "BIC van de bank (8 of 11 tekens); optioneel.", ()),
+    (
+        "credit_method",
+        "Creditnota",
+        False,
+        "Hoe het bedrag van een creditnota terugkomt: 'verrekenen' (standaard: met de volgende "
+        "factuur) of 'terugbetalen' (naar de IBAN van de gemeente in Contacten).",
+        ("verrekenen", "terugbetalen"),
+    ),
 )
 
 BEGROTING = SheetLayout(
@@ -265,9 +348,63 @@ CONTACTEN = SheetLayout(
             "emails", "E-mail", explanation="Een of meer adressen, gescheiden door ';'.", width=40
         ),
         Column("cc", "CC", required=False, explanation="Optioneel: adressen in CC.", width=30),
+        # The buyer as a finance department and the e-invoice need it (all optional here;
+        # controleer says what an invoice or e-invoice still lacks).
+        Column(
+            "legal_name",
+            "Rechtspersoon",
+            required=False,
+            explanation="De rechtspersoon die de factuur krijgt; leeg: 'Gemeente <naam>'.",
+            width=26,
+        ),
+        Column("street", "Straat", required=False, explanation="Straat en nummer.", width=26),
+        Column(
+            "postcode", "Postcode", required=False, explanation="Bijvoorbeeld 2611 HB.", width=10
+        ),
+        Column("city", "Plaats", required=False, explanation="Plaats.", width=16),
+        Column(
+            "oin",
+            "OIN",
+            required=False,
+            explanation="OIN van de gemeente (20 cijfers, als tekst): haar Peppol-adres voor de "
+            "e-factuur.",
+            width=24,
+        ),
+        Column("kvk", "KvK", required=False, explanation="KvK-nummer (8 cijfers).", width=11),
+        Column(
+            "buyer_reference",
+            "Uw kenmerk",
+            required=False,
+            explanation="Het kenmerk dat de gemeente op haar facturen wil zien (BT-10); zonder "
+            "dit kenmerk of een inkoopordernummer weigeren veel gemeenten een e-factuur.",
+            width=18,
+        ),
+        Column(
+            "order_number",
+            "Inkoopordernummer",
+            required=False,
+            aliases=("Ordernummer",),
+            explanation="Het inkoopordernummer van de gemeente (BT-13), als zij dat gebruikt.",
+            width=18,
+        ),
+        Column(
+            "iban",
+            "IBAN",
+            required=False,
+            explanation="Rekening van de gemeente waarop een creditnota wordt terugbetaald "
+            "(Creditnota = terugbetalen).",
+            width=24,
+        ),
+        Column(
+            "note",
+            "Opmerking",
+            required=False,
+            explanation="Vrij veld; het programma leest het niet.",
+            width=30,
+        ),
     ),
     required=False,
-    explanation="Adressen voor de factuurmails.",
+    explanation="Adressen voor de factuurmails en de gegevens van de gemeente als afnemer.",
 )
 
 CALENDAR_SHEETS = (KALENDER, GEMEENTEN)

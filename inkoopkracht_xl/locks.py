@@ -16,11 +16,17 @@ from .model import Location
 def exclusive(path: Path, message: str, *, wait: float = 2.0) -> Iterator[None]:
     """Hold `path` exclusively, waiting up to `wait` seconds, else refuse with `message`.
 
-    flock (POSIX) and msvcrt.locking (Windows) locks die with their process, so a run that was
-    killed never leaves a stale lock behind.
+    POSIX record locks (fcntl.lockf) and msvcrt.locking (Windows) die with their process, so a
+    run that was killed never leaves a stale lock behind. Not flock: a process forked from the
+    run (a worker) would share a flock and keep it after the run was killed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+    except OSError as problem:  # a read-only or full output folder: nothing started yet
+        from .write.files import refusal_for
+
+        raise refusal_for(problem, path.parent) from None
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -58,7 +64,7 @@ else:
     import fcntl
 
     def _lock(handle) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def _unlock(handle) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_UN)

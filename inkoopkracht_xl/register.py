@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from . import __version__
 from .errors import InputRefused
 from .model import Invoice, InvoiceLine, Location
 from .money import from_cents, to_cents
@@ -85,8 +86,67 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT ''",
         "CREATE INDEX messages_by_invoice ON messages(invoice_id)",
     ),
+    # 3: the message states of SPEC §2 as rules of the schema, not of the code alone. A message
+    # belongs to an invoice number (numbers are never deleted), so replacing the drafts of a
+    # period whose messages all failed keeps their history instead of tripping over it.
+    (
+        """CREATE TABLE messages_by_number (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL REFERENCES numbers(number),
+            message_id TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('bezig', 'verzonden', 'mislukt')),
+            error TEXT NOT NULL DEFAULT '')""",
+        """INSERT INTO messages_by_number (id, number, message_id, recipients, sent_at, status,
+                                          error)
+           SELECT m.id, i.number, m.message_id, m.recipients, m.sent_at, m.status, m.error
+           FROM messages m JOIN invoices i ON i.id = m.invoice_id
+           WHERE i.number IS NOT NULL""",
+        "DROP TABLE messages",
+        "ALTER TABLE messages_by_number RENAME TO messages",
+        "CREATE INDEX messages_by_number ON messages(number)",
+        # concept -> bezig -> verzonden | mislukt: a message is recorded as 'bezig' before the
+        # server sees it and settled once; a settled message never changes again.
+        """CREATE TRIGGER message_starts_bezig BEFORE INSERT ON messages
+           WHEN NEW.status <> 'bezig'
+           BEGIN SELECT RAISE(ABORT, 'een bericht begint als bezig'); END""",
+        """CREATE TRIGGER message_settles_once BEFORE UPDATE ON messages
+           WHEN OLD.status <> 'bezig' OR NEW.number <> OLD.number
+           BEGIN SELECT RAISE(ABORT, 'een afgehandeld bericht verandert niet meer'); END""",
+        # Exactly once: no new message while one for the same number may have arrived, and
+        # none for a voided number.
+        """CREATE TRIGGER message_once_per_invoice BEFORE INSERT ON messages
+           WHEN EXISTS (SELECT 1 FROM messages
+                        WHERE number = NEW.number AND status IN ('bezig', 'verzonden'))
+             OR (SELECT status FROM numbers WHERE number = NEW.number) = 'vervallen'
+           BEGIN SELECT RAISE(ABORT, 'deze factuur is al (misschien) verstuurd of vervallen');
+           END""",
+        # A sent invoice is final: never replaced, never changed (only marked sent).
+        """CREATE TRIGGER sent_invoice_stays BEFORE DELETE ON invoices
+           WHEN OLD.status = 'verzonden'
+             OR EXISTS (SELECT 1 FROM messages
+                        WHERE number = OLD.number AND status IN ('bezig', 'verzonden'))
+           BEGIN SELECT RAISE(ABORT, 'een verzonden factuur wordt niet vervangen'); END""",
+        """CREATE TRIGGER sent_invoice_unchanged BEFORE UPDATE ON invoices
+           WHEN OLD.status = 'verzonden'
+           BEGIN SELECT RAISE(ABORT, 'een verzonden factuur verandert niet meer'); END""",
+        # Numbers: never deleted, never reused; concept -> verzonden | vervallen, both final.
+        """CREATE TRIGGER numbers_stay BEFORE DELETE ON numbers
+           BEGIN SELECT RAISE(ABORT, 'een factuurnummer wordt nooit verwijderd'); END""",
+        """CREATE TRIGGER number_states BEFORE UPDATE ON numbers
+           WHEN OLD.status <> 'concept' OR NEW.number <> OLD.number OR NEW.seq <> OLD.seq
+             OR (NEW.status = 'vervallen' AND EXISTS (
+                   SELECT 1 FROM messages
+                   WHERE number = OLD.number AND status IN ('bezig', 'verzonden')))
+           BEGIN SELECT RAISE(ABORT, 'dit factuurnummer kan niet meer veranderen'); END""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# A period is sent (final) when any of its invoices was sent or may have been: a message
+# 'verzonden' or 'bezig' (handed to the server, outcome unknown). SQL over invoices `i`.
+_SENT = """(i.status = 'verzonden' OR EXISTS (
+    SELECT 1 FROM messages m WHERE m.number = i.number AND m.status IN ('bezig', 'verzonden')))"""
 
 # How long a run waits for another run on the same output folder before refusing.
 LOCK_WAIT_SECONDS = 2.0
@@ -110,71 +170,134 @@ class Register:
     @classmethod
     @contextmanager
     def open(cls, path: Path) -> Iterator[Register]:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """The register at `path`, created or brought to the current schema first.
+
+        Every SQLite error while it is open, here or in the caller's block, reaches the caller
+        as a Dutch refusal naming the file and what to do (see `refusal`).
+        """
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
+        except (sqlite3.Error, OSError) as problem:
+            raise refusal(path, problem) from None
+        try:
             connection.execute("PRAGMA foreign_keys = ON")
             register = cls(path, connection)
             register._migrate()
-        except sqlite3.OperationalError as problem:
-            if _busy(problem):
-                raise _in_use(path) from None
-            raise _unusable(path, problem) from None
-        except sqlite3.DatabaseError as problem:
-            raise _unusable(path, problem) from None
-        try:
             yield register
+        except sqlite3.Error as problem:
+            raise refusal(path, problem) from None
         finally:
             connection.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """An exclusive write transaction: a second run on the same register waits, then refuses."""
+        """An exclusive write transaction: a second run on the same register waits, then refuses.
+
+        Committed when the block ends; rolled back when it raises or when the COMMIT itself
+        fails (a full disk, a lost lock), so the register is never left half-written.
+        """
         try:
             self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as problem:
-            if _busy(problem):
-                raise _in_use(self.path) from None
-            raise _unusable(self.path, problem) from None
+        except sqlite3.Error as problem:
+            raise refusal(self.path, problem) from None
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self._commit()
+        except BaseException as problem:
+            self._rollback()
+            if isinstance(problem, sqlite3.Error):
+                raise refusal(self.path, problem) from None
             raise
+
+    def _commit(self) -> None:
         self.db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if not self.db.in_transaction:
+            return  # SQLite already rolled back (a failed COMMIT may do so itself)
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # closing the connection rolls back what is left
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise InputRefused.single(
                 Location(str(self.path)),
-                f"dit register is gemaakt door een nieuwere versie van het programma (schema {version})",
-                "Werk inkoopkracht-xl bij naar de nieuwste versie.",
+                f"dit register is gemaakt door een nieuwere versie van inkoopkracht-xl (schema "
+                f"{version}, deze versie {__version__} kent schema {SCHEMA_VERSION}); er is niets "
+                "gewijzigd",
+                "Werk inkoopkracht-xl bij naar de versie waarmee het register is gemaakt of een "
+                "nieuwere, en draai de opdracht opnieuw.",
             )
         if version == SCHEMA_VERSION:
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             # Read again under the write lock: another process may have migrated meanwhile.
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             for number in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[number]:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise sqlite3.IntegrityError(
+                    f"{len(broken)} verwijzing(en) naar ontbrekende rijen, bijvoorbeeld in de "
+                    f"tabel {broken[0][0]}"
+                )
 
     # -- reading -------------------------------------------------------------------------------
 
     def periods(self, year: int) -> dict[str, str]:
-        """Period label -> 'verzonden' when any invoice of it was sent, else 'concept'."""
+        """Period label -> 'verzonden' when any invoice of it was sent or may have been (a
+        message 'bezig'), else 'concept' (SPEC §2: then its drafts can still be replaced)."""
         rows = self.db.execute(
-            "SELECT period, MAX(status = 'verzonden') FROM invoices WHERE year = ? GROUP BY period",
+            f"SELECT i.period, MAX({_SENT}) FROM invoices i WHERE i.year = ? GROUP BY i.period",
             (year,),
         )
         return {period: ("verzonden" if sent else "concept") for period, sent in rows}
+
+    def uncertain(self, period: Period) -> list[tuple[str, str]]:
+        """(number, municipality) of the period's invoices whose message is 'bezig': handed to
+        the server when verstuur was interrupted, so nobody knows whether it arrived."""
+        rows = self.db.execute(
+            """SELECT i.number, i.name FROM invoices i
+               WHERE i.period = ? AND EXISTS (
+                   SELECT 1 FROM messages m WHERE m.number = i.number AND m.status = 'bezig')
+               ORDER BY i.number""",
+            (period.label,),
+        )
+        return rows.fetchall()
+
+    def unsent_before(self, period: Period) -> dict[str, list[str]]:
+        """Earlier period label -> the numbers of its invoices that were never sent (drafts,
+        or every message failed): `period` deducts them as billed all the same."""
+        earlier = [
+            label for label in self.periods(period.year) if Period.parse(label).end < period.end
+        ]
+        unsent: dict[str, list[str]] = {}
+        for label in earlier:
+            rows = self.db.execute(
+                f"""SELECT i.number FROM invoices i
+                    WHERE i.period = ? AND i.number IS NOT NULL AND NOT {_SENT}
+                    ORDER BY i.number""",
+                (label,),
+            )
+            numbers = [number for (number,) in rows]
+            if numbers:
+                unsent[label] = numbers
+        return unsent
+
+    def period_total(self, period: Period) -> Decimal:
+        """What the register holds as invoiced for a period over all its batches (originals
+        and corrections, the penvoerder's own share included), from the invoice totals."""
+        (cents,) = self.db.execute(
+            "SELECT COALESCE(SUM(total_cents), 0) FROM invoices WHERE period = ?",
+            (period.label,),
+        ).fetchone()
+        return from_cents(cents)
 
     def batches(self, period: Period) -> list[str]:
         rows = self.db.execute(
@@ -182,37 +305,69 @@ class Register:
         )
         return [batch for (batch,) in rows]
 
-    def history(self, period: Period) -> History:
-        """What was billed this year in periods that end before `period` ends (drafts count)."""
-        earlier = [
-            label for label in self.periods(period.year) if Period.parse(label).end < period.end
-        ]
+    def history(self, period: Period, *, including_later: bool = False) -> History:
+        """What was billed this year in periods that end before `period` ends (drafts count).
+
+        `including_later` (a correction): cost lines and joins' re-splits billed by later periods
+        count as billed too. A cost line dated in this period but added late is billed by H2;
+        correcting this period must not bill it a second time. The network lines stay those of
+        earlier periods. (A re-run voids the later drafts, so it looks only at earlier ones.)
+        """
+        labels = self.periods(period.year)
+        earlier = [label for label in labels if Period.parse(label).end < period.end]
+        later = [label for label in labels if Period.parse(label).end > period.end]
+        considered = earlier + (later if including_later else [])
         network: dict[str, Decimal] = {}
         costs: dict[str, SettledCost] = {}
         resplits: set[tuple[str, str]] = set()
-        if earlier:
-            marks = ",".join("?" * len(earlier))
+        billed_by: dict[str, dict[str, date]] = {}
+        issued_to: dict[str, dict[str, date]] = {}
+        if considered:
+            marks = ",".join("?" * len(considered))
             rows = self.db.execute(
                 f"""SELECT i.code, i.number, l.kind, l.reference, l.join_key, l.amount_cents,
-                           l.cost_date, l.cost_total_cents, l.subject
+                           l.cost_date, l.cost_total_cents, l.subject, l.participants,
+                           i.issue_date, i.period
                     FROM lines l JOIN invoices i ON i.id = l.invoice_id
                     WHERE i.year = ? AND i.period IN ({marks})
                     ORDER BY i.id, l.position""",
-                (period.year, *earlier),
+                (period.year, *considered),
             )
-            for code, number, kind, reference, join, cents, day, total, subject in rows:
+            for (
+                code,
+                number,
+                kind,
+                reference,
+                join,
+                cents,
+                day,
+                total,
+                subject,
+                shared,
+                issued,
+                billed_in,
+            ) in rows:
+                if number and billed_in in earlier:  # what a credit note can correct
+                    issued_to.setdefault(code, {})[number] = date.fromisoformat(issued)
+                if kind == "netwerk" and billed_in not in earlier:
+                    continue  # a later period's network lines are not this period's history
                 if kind == "netwerk":
                     network[code] = network.get(code, Decimal("0.00")) + from_cents(cents)
+                    if number:  # the invoices H2 deducts, named on its final line
+                        billed_by.setdefault(code, {})[number] = date.fromisoformat(issued)
                 elif kind == "project" and reference.casefold() not in costs:
                     costs[reference.casefold()] = SettledCost(
                         from_cents(total),
                         date.fromisoformat(day),
                         subject,
                         number or "eigen aandeel",
+                        tuple(json.loads(shared)),
                     )
                 elif kind == "toetreding":
                     resplits.add((reference.casefold(), join))
-        return History(network, costs, frozenset(resplits))
+        invoiced = {code: tuple(numbers.items()) for code, numbers in billed_by.items()}
+        issued_before = {code: tuple(numbers.items()) for code, numbers in issued_to.items()}
+        return History(network, costs, frozenset(resplits), invoiced, issued_before)
 
     def holdings(self, period: Period) -> dict[tuple[str, str, str, str], tuple[Decimal, str, str]]:
         """For corrections: (code, kind, kenmerk, join) -> (amount, description, first number)."""
@@ -277,6 +432,20 @@ class Register:
             )
         return result
 
+    def issue_dates(self, year: int) -> dict[str, date]:
+        """Every numbered invoice of the year with its date: a credit note names the invoice it
+        corrects with its date."""
+        rows = self.db.execute(
+            "SELECT number, issue_date FROM invoices WHERE year = ? AND number IS NOT NULL",
+            (year,),
+        )
+        return {number: date.fromisoformat(issued) for number, issued in rows}
+
+    def holds(self, batch: str) -> bool:
+        """Whether the register has invoices of this batch (voided drafts are gone)."""
+        row = self.db.execute("SELECT 1 FROM invoices WHERE batch = ? LIMIT 1", (batch,))
+        return row.fetchone() is not None
+
     def latest_run(self, batch: str) -> int | None:
         row = self.db.execute("SELECT MAX(id) FROM runs WHERE batch = ?", (batch,)).fetchone()
         return row[0]
@@ -332,7 +501,9 @@ class Register:
             ),
         )
         run_id = cursor.lastrowid
-        self.db.execute("DELETE FROM invoices WHERE batch = ? AND status = 'concept'", (batch,))
+        # The batch is not sent (afrekening checked): every invoice of it is a draft. The schema
+        # refuses to delete one that was sent or may have been.
+        self.db.execute("DELETE FROM invoices WHERE batch = ?", (batch,))
         # A cost line's participants recur on each of their invoices: encode each list once.
         participants = {
             codes: json.dumps(codes)
@@ -402,10 +573,12 @@ class Register:
         return later
 
     def delivery(self, batch: str) -> dict[str, str]:
-        """Invoice number -> the state of its latest message: 'bezig', 'verzonden' or 'mislukt'."""
+        """Invoice number -> the state of its latest message: 'bezig', 'verzonden' or 'mislukt'
+        (an invoice without one is still 'concept')."""
         rows = self.db.execute(
-            """SELECT i.number, m.status FROM messages m JOIN invoices i ON i.id = m.invoice_id
-               WHERE i.batch = ? ORDER BY m.id""",
+            """SELECT m.number, m.status FROM messages m
+               WHERE m.number IN (SELECT number FROM invoices WHERE batch = ?)
+               ORDER BY m.id""",
             (batch,),
         )
         return dict(rows.fetchall())
@@ -413,14 +586,12 @@ class Register:
     def begin_message(
         self, number: str, message_id: str, recipients: Sequence[str], when: datetime
     ) -> int:
-        """Record a message about to be sent (committed before the server sees it)."""
-        (invoice_id,) = self.db.execute(
-            "SELECT id FROM invoices WHERE number = ?", (number,)
-        ).fetchone()
+        """Record a message as 'bezig' (committed before the server sees it). The schema refuses
+        a second message while one for the same invoice is 'bezig' or 'verzonden'."""
         cursor = self.db.execute(
-            """INSERT INTO messages (invoice_id, message_id, recipients, sent_at, status)
+            """INSERT INTO messages (number, message_id, recipients, sent_at, status)
                VALUES (?, ?, ?, ?, 'bezig')""",
-            (invoice_id, message_id, "; ".join(recipients), when.isoformat(timespec="seconds")),
+            (number, message_id, "; ".join(recipients), when.isoformat(timespec="seconds")),
         )
         return cursor.lastrowid
 
@@ -432,23 +603,112 @@ class Register:
             )
             return
         self.db.execute("UPDATE messages SET status = 'verzonden' WHERE id = ?", (message,))
-        (invoice_id,) = self.db.execute(
-            "SELECT invoice_id FROM messages WHERE id = ?", (message,)
+        (number,) = self.db.execute(
+            "SELECT number FROM messages WHERE id = ?", (message,)
         ).fetchone()
-        self.db.execute("UPDATE invoices SET status = 'verzonden' WHERE id = ?", (invoice_id,))
+        self._mark_sent(number)
+
+    def settle_uncertain(self, number: str, *, arrived: bool) -> bool:
+        """Settle an interrupted ('bezig') message after asking the recipient: it arrived (the
+        invoice is sent) or it did not (failed; it may be sent again). False when there is none."""
+        note = "volgens navraag " + ("aangekomen" if arrived else "niet aangekomen")
+        cursor = self.db.execute(
+            """UPDATE messages SET status = ?, error = ?
+               WHERE number = ? AND status = 'bezig'""",
+            ("verzonden" if arrived else "mislukt", note, number),
+        )
+        if cursor.rowcount and arrived:
+            self._mark_sent(number)
+        return bool(cursor.rowcount)
+
+    def _mark_sent(self, number: str) -> None:
+        self.db.execute("UPDATE invoices SET status = 'verzonden' WHERE number = ?", (number,))
         self.db.execute(
-            """UPDATE numbers SET status = 'verzonden'
-               WHERE number = (SELECT number FROM invoices WHERE id = ?)""",
-            (invoice_id,),
+            "UPDATE numbers SET status = 'verzonden' WHERE number = ? AND status = 'concept'",
+            (number,),
         )
 
-    def mark_batch_sent(self, batch: str, when: datetime) -> None:
-        """Mark a whole batch as sent (own-share statements included): the period becomes final."""
-        self.db.execute("UPDATE invoices SET status = 'verzonden' WHERE batch = ?", (batch,))
-        self.db.execute(
-            "UPDATE numbers SET status = 'verzonden' WHERE batch = ? AND status = 'concept'",
-            (batch,),
+    def settled_runs(self) -> list[tuple[int, str, str, str, dict[str, str]]]:
+        """(run id, created at, batch, period, inputs: file name -> SHA-256) of the run behind
+        each batch the register still holds (its output folder `<uit>/<batch>` is that run's),
+        newest first. A batch whose drafts were voided is gone, and so is its folder."""
+        rows = self.db.execute(
+            """SELECT r.id, r.created_at, r.batch, r.period, r.inputs FROM runs r
+               WHERE r.id = (SELECT MAX(id) FROM runs WHERE batch = r.batch)
+                 AND EXISTS (SELECT 1 FROM invoices i WHERE i.batch = r.batch)
+               ORDER BY r.id DESC"""
         )
+        return [
+            (run_id, created, batch, period, json.loads(inputs))
+            for run_id, created, batch, period, inputs in rows
+        ]
+
+
+# SQLite's primary result codes (sqlite_errorname, extended names start with them) and what
+# each means for the coordinator.
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_FULL = ("SQLITE_FULL",)
+_READ_ONLY = ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+_CANNOT_OPEN = ("SQLITE_CANTOPEN",)
+_DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+_IO = ("SQLITE_IOERR",)
+
+
+def refusal(path: Path, problem: Exception) -> InputRefused:
+    """A Dutch refusal for an SQLite (or file system) error on the register at `path`: what went
+    wrong and what to do, naming the file. Whatever the error, the transaction was rolled back."""
+    import errno
+
+    name = getattr(problem, "sqlite_errorname", "") or ""
+    number = getattr(problem, "errno", None)
+    folder = path.parent
+    where = Location(str(path))
+    if name.startswith(_BUSY) or (not name and _busy(problem)):
+        return _in_use(path)
+    if name.startswith(_FULL) or number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return InputRefused.single(
+            where,
+            "de schijf is vol, het register kan niet worden bijgewerkt; er is niets vastgelegd",
+            f"Maak ruimte vrij op de schijf van {folder} en draai de opdracht opnieuw.",
+        )
+    if name.startswith(_READ_ONLY) or number in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return InputRefused.single(
+            where,
+            "het register kan niet worden geschreven (alleen-lezen of geen schrijfrechten); er "
+            "is niets vastgelegd",
+            f"Geef schrijfrechten op {folder}, of kies met --uit een map waarin u mag "
+            "schrijven, en draai de opdracht opnieuw.",
+        )
+    if name.startswith(_CANNOT_OPEN):
+        return InputRefused.single(
+            where,
+            "het register kan niet worden geopend of aangemaakt (bestaat de map, mag u erin "
+            "schrijven?)",
+            f"Controleer dat {folder} bestaat en dat u er mag schrijven, en draai de opdracht "
+            "opnieuw.",
+        )
+    if name.startswith(_DAMAGED):
+        return InputRefused.single(
+            where,
+            f"dit bestand is geen register van inkoopkracht-xl of het is beschadigd ({problem})",
+            "Zet de reservekopie van register.sqlite terug en draai de opdracht opnieuw; het "
+            "programma verandert een beschadigd register niet.",
+        )
+    if name.startswith(_IO):
+        return InputRefused.single(
+            where,
+            f"lees- of schrijffout in het register ({problem}); er is niets vastgelegd",
+            "Controleer de schijf of de verbinding met de netwerkmap en draai de opdracht opnieuw.",
+        )
+    if isinstance(problem, sqlite3.IntegrityError):
+        return InputRefused.single(
+            where,
+            f"het register weigert deze wijziging omdat ze zijn regels zou breken ({problem}); "
+            "er is niets vastgelegd",
+            "Dit hoort niet te gebeuren: bewaar register.sqlite en stuur deze melding naar de "
+            "beheerder.",
+        )
+    return _unusable(path, problem)
 
 
 def _busy(problem: Exception) -> bool:
@@ -458,14 +718,16 @@ def _busy(problem: Exception) -> bool:
 def _in_use(path: Path) -> InputRefused:
     return InputRefused.single(
         Location(str(path)),
-        "er loopt al een afrekening op deze uitvoermap (het register is in gebruik)",
-        "Wacht tot die klaar is en probeer het daarna opnieuw.",
+        "het register is in gebruik: er loopt al een afrekening op deze uitvoermap, of een ander "
+        "programma heeft het register geopend",
+        "Wacht tot de andere afrekening klaar is, of sluit het programma dat register.sqlite "
+        "geopend heeft (bijvoorbeeld DB Browser for SQLite), en probeer het daarna opnieuw.",
     )
 
 
 def _unusable(path: Path, problem: Exception) -> InputRefused:
     return InputRefused.single(
         Location(str(path)),
-        f"het register kan niet worden gebruikt ({problem})",
+        f"het register kan niet worden gebruikt ({problem}); er is niets vastgelegd",
         "Zet een reservekopie van register.sqlite terug, of neem contact op met de beheerder.",
     )

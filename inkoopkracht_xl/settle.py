@@ -71,6 +71,7 @@ class SettledCost:
     day: date
     subject: str
     number: str  # the first invoice that carried it, for messages
+    participants: tuple[str, ...] = ()  # whom it was split among when it was billed
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class History:
     network: Mapping[str, Decimal] = field(default_factory=dict)  # code -> network lines billed
     costs: Mapping[str, SettledCost] = field(default_factory=dict)  # kenmerk (casefold) -> billed
     resplits: frozenset[tuple[str, str]] = frozenset()  # (kenmerk casefold, join key) settled
+    # code -> the numbered invoices whose network lines were billed, with their dates
+    invoiced: Mapping[str, tuple[tuple[str, date], ...]] = field(default_factory=dict)
+    # code -> every numbered invoice of the earlier periods, with its date
+    issued: Mapping[str, tuple[tuple[str, date], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,15 +99,15 @@ class Settlement:
     cost_lines: tuple[CostLine, ...]  # the project cost lines billed for the first time
     findings: tuple[Finding, ...]
     correction: bool = False  # a batch of corrections to a period already sent
+    # A correction batch: the change in project costs the period bills, worked out apart from
+    # the correction lines (see `correction_settlement`).
+    costs_changed: Decimal = ZERO
 
     @property
     def costs_billed(self) -> Decimal:
         """Project costs divided now; a join's re-split adds nothing (it moves money)."""
         if self.correction:
-            return sum(
-                (line.amount for i in self.invoices for line in i.lines if line.kind != "netwerk"),
-                ZERO,
-            )
+            return self.costs_changed
         return sum((c.amount for c in self.cost_lines), ZERO)
 
     @property
@@ -147,7 +152,7 @@ def settle(inputs: Inputs, period: Period, history: History, *, issue_date: date
 
     names = _names(inputs)
     invoices = tuple(
-        _invoice(inputs, code, period, tuple(code_lines), issue_date, names)
+        _refer_credit(_invoice(inputs, code, period, tuple(code_lines), issue_date, names), history)
         for code, code_lines in _ordered(inputs, lines)
     )
     # Worked out apart from the lines, so the Afrekening check can catch a line gone missing.
@@ -161,7 +166,7 @@ def settle(inputs: Inputs, period: Period, history: History, *, issue_date: date
 def _network_lines(
     key: AllocationKey, period: Period, history: History, basis_word: str
 ) -> Iterable[tuple[str, InvoiceLine]]:
-    total_text = format_euro(key.total, 0 if key.rounding == "euro" else 2)
+    total_text = format_euro(key.total)  # running text always shows cents (issue 13)
     for share in key.shares:
         share_text = _share_basis(key, share.code, total_text)
         if not period.settles_the_year:
@@ -180,7 +185,9 @@ def _network_lines(
         billed = history.network.get(share.code, ZERO)
         basis = f"{share_text} = {format_euro(share.amount)}"
         if billed:
-            basis += f", min eerder gefactureerd {format_euro(billed)}"
+            basis += (
+                f", min eerder gefactureerd {_earlier(history, share.code)}{format_euro(billed)}"
+            )
         yield (
             share.code,
             InvoiceLine(
@@ -204,6 +211,14 @@ def _network_lines(
                         amount=-billed,
                     ),
                 )
+
+
+def _earlier(history: History, code: str) -> str:
+    """'IK-2024-0001 van 01-07-2024: ' — the invoices whose network lines are deducted."""
+    numbers = history.invoiced.get(code, ())
+    if not numbers:
+        return ""
+    return ", ".join(f"{number} van {issued:%d-%m-%Y}" for number, issued in numbers) + ": "
 
 
 def _share_basis(key: AllocationKey, code: str, total_text: str) -> str:
@@ -304,12 +319,18 @@ def _cost_lines(
 def _join_lines(
     inputs: Inputs, period: Period, history: History, population: Mapping[str, int]
 ) -> Iterable[tuple[str, InvoiceLine]]:
-    """Re-split every cost line dated before a join, once per (cost line, join)."""
+    """Re-split every cost line dated before a join, once per (cost line, join).
+
+    A cost line billed in an earlier period is re-split as it was billed: the amount, date and
+    participants the register holds. An edit made in the workbook since was never billed, so
+    it is not re-split either (`_new_costs` reports it, once, at its cell).
+    """
     budget = inputs.budget
     joins = sorted(
         (j for j in budget.joins if j.date <= period.end), key=lambda j: (j.date, j.code)
     )
     names = _names(inputs)
+    billed_costs = _costs_as_billed(budget, history)
     for join in joins:
         key = subject_key(join.subject)
         subject = inputs.calendar.subject(join.subject)
@@ -318,13 +339,15 @@ def _join_lines(
             for j in budget.joins_by_subject.get(key, ())
             if j.date <= period.end and (j.date, j.code) < (join.date, join.code)
         ]
-        for cost in budget.costs_by_subject.get(key, ()):
+        for cost, billed_to in billed_costs.get(key, ()):
             if cost.date >= join.date:
                 continue
             if (cost.reference.casefold(), join_key(join)) in history.resplits:
                 continue
-            before = list(participants_on(subject, cost.date, budget))
+            before = list(billed_to or participants_on(subject, cost.date, budget))
             before += [j.code for j in earlier_joins if j.date > cost.date and j.code not in before]
+            if join.code in before:
+                continue  # it shared this cost from the start
             after = [*before, join.code]
             old = _split(cost, before, population)
             new = _split(cost, after, population)
@@ -360,6 +383,23 @@ def _join_lines(
                         join=join_key(join),
                     ),
                 )
+
+
+def _costs_as_billed(
+    budget: Budget, history: History
+) -> dict[str, list[tuple[CostLine, tuple[str, ...]]]]:
+    """Per subject key, its cost lines with whom each was split among: a line billed in an
+    earlier period as the register holds it (amount, date, subject, participants), any other
+    line as the workbook has it (no participants yet: they follow from its date)."""
+    grouped: dict[str, list[tuple[CostLine, tuple[str, ...]]]] = {}
+    for cost in budget.cost_lines:
+        billed = history.costs.get(cost.reference.casefold())
+        if billed is None:
+            grouped.setdefault(subject_key(cost.subject), []).append((cost, ()))
+            continue
+        as_billed = replace(cost, subject=billed.subject, date=billed.day, amount=billed.amount)
+        grouped.setdefault(subject_key(billed.subject), []).append((as_billed, billed.participants))
+    return grouped
 
 
 def _names(inputs: Inputs) -> dict[str, str]:
@@ -400,6 +440,37 @@ def _invoice(
         kind=kind,
         issue_date=issue_date,
         due_date=issue_date + timedelta(days=settings.payment_days),
+    )
+
+
+def _refer_credit(invoice: Invoice, history: History) -> Invoice:
+    """A credit note of a later period corrects what an earlier period billed: it refers to
+    the invoice whose network lines it deducts, else the municipality's first invoice of the
+    year (the e-invoice's BillingReference)."""
+    earlier = history.invoiced.get(invoice.code, ()) or history.issued.get(invoice.code, ())
+    if invoice.kind != "creditnota" or not earlier:
+        return invoice
+    return replace(invoice, refers_to=earlier[0][0])
+
+
+def correction_settlement(
+    fresh: Settlement, invoices: tuple[Invoice, ...], *, held_total: Decimal, held_network: Decimal
+) -> Settlement:
+    """A correction batch as a settlement, with a control figure its lines cannot make up.
+
+    What the period should bill now comes from the key and the cost lines (`fresh.network_due`,
+    `fresh.costs_billed`, worked out apart from any invoice line); what it billed so far from the
+    register's invoice totals (`held_total`, originals and earlier corrections, the penvoerder's
+    share included) and, of that, its network lines (`held_network`). The corrections must add
+    up to the difference, so a line gone missing or counted twice shows as VERSCHIL.
+    """
+    return replace(
+        fresh,
+        network_due=fresh.network_due - held_network,
+        invoices=invoices,
+        cost_lines=(),
+        correction=True,
+        costs_changed=fresh.costs_billed - (held_total - held_network),
     )
 
 

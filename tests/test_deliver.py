@@ -4,70 +4,29 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.register import Register
 
-from .builders import fingerprint
-from .recalc import requires_libreoffice
+from .builders import fingerprint, set_cells
 from .scenario import Scenario
+from .smtp import smtp_server
 from .test_settle import K1, K2
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ADDRESSES = {code: f"inkoop@{code.lower()}.example.org" for code in ("DE", "PN", "WE", "LV", "MD")}
 
 
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives and refuses the addresses it is told to."""
-
-    refuse: set[str] = field(default_factory=set)
-    received: list[tuple[str, list[str], email.message.EmailMessage]] = field(default_factory=list)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def by_recipient(self) -> dict[str, list[email.message.EmailMessage]]:
-        result: dict[str, list] = {}
-        for _, rcpt, message in self.received:
-            for address in rcpt:
-                result.setdefault(address, []).append(message)
-        return result
-
-
-def _free_port() -> int:
-    # aiosmtpd 1.4.6's Controller(port=0) fails its own start-up check: pick a free port first.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield mailbox, controller.port
-    finally:
-        controller.stop()
+    with smtp_server() as (mailbox, port):
+        yield mailbox, port
 
 
 @pytest.fixture
@@ -98,7 +57,12 @@ def test_every_municipality_gets_exactly_its_own_invoice_once(smtp, batch):
     mailbox, port = smtp
     result = verstuur(batch, port)
     assert result.exit_code == 0, result.output
-    assert "Verzonden: 5, mislukt: 0" in result.output
+    assert result.stdout.splitlines()[-3:] == [
+        "Verzonden: 5, mislukt: 0, onzeker: 0, niet geprobeerd: 0, eerder verzonden: 0, "
+        "overgeslagen: 0.",
+        "Nu verzonden: IK-2024-0001, IK-2024-0002, IK-2024-0003, IK-2024-0004, IK-2024-0005.",
+        "Alle facturen van 2024-H1 zijn verzonden.",
+    ]
     received = mailbox.by_recipient()
     assert sorted(received) == sorted(ADDRESSES.values())  # the penvoerder ZM gets none
     numbers = {
@@ -118,11 +82,16 @@ def test_every_municipality_gets_exactly_its_own_invoice_once(smtp, batch):
     for code, address in ADDRESSES.items():
         (message,) = received[address]
         attachments = list(message.iter_attachments())
+        # Only its own files: the invoice PDF, the e-invoice and the workbook (issue 13).
+        own = f"Factuur 2024-H1 {names[code]}"
         assert [(a.get_content_type(), a.get_filename()) for a in attachments] == [
-            (XLSX, f"Factuur 2024-H1 {names[code]}.xlsx")
+            ("application/pdf", f"{own}.pdf"),
+            ("application/xml", f"{own}.xml"),
+            (XLSX, f"{own}.xlsx"),
         ]
-        own_file = batch / "facturen" / f"Factuur 2024-H1 {names[code]}.xlsx"
-        assert attachments[0].get_content() == own_file.read_bytes()
+        for attachment in attachments:
+            own_file = batch / "facturen" / attachment.get_filename()
+            assert attachment.get_content() == own_file.read_bytes()
         assert message["Subject"] == f"Factuur {numbers[code]} Inkoopkracht ZHW 2024-H1"
         assert "X-Unsent" not in message
         assert numbers[code] in message.get_body(("plain",)).get_content()
@@ -133,7 +102,11 @@ def test_every_municipality_gets_exactly_its_own_invoice_once(smtp, batch):
     # A second --verzend sends nothing.
     again = verstuur(batch, port)
     assert again.exit_code == 0
-    assert "Verzonden: 0, mislukt: 0, eerder verzonden: 5" in again.output
+    assert again.stdout.splitlines() == [
+        "Verzonden: 0, mislukt: 0, onzeker: 0, niet geprobeerd: 0, eerder verzonden: 5, "
+        "overgeslagen: 0.",
+        "Alle facturen van 2024-H1 zijn verzonden.",
+    ]
     assert len(mailbox.received) == 5
 
     # And the sent period is final for afrekening.
@@ -151,13 +124,23 @@ def test_a_refused_recipient_stays_pending_and_is_sent_next_time(smtp, batch):
     first = verstuur(batch, port)
     assert first.exit_code == 1
     assert "FOUT  IK-2024-0003 Westland: geweigerd door de server" in first.output
-    assert "Verzonden: 4, mislukt: 1" in first.output
+    # The closing lines say what went and what did not (not "er is niets weggeschreven").
+    assert first.stdout.splitlines()[-4:] == [
+        "Verzonden: 4, mislukt: 1, onzeker: 0, niet geprobeerd: 0, eerder verzonden: 0, "
+        "overgeslagen: 0.",
+        "Nu verzonden: IK-2024-0001, IK-2024-0002, IK-2024-0004, IK-2024-0005.",
+        "Niet verzonden: IK-2024-0003 Westland (mislukt).",
+        "Draai 'verstuur --verzend' later opnieuw: alleen wat nog niet is verzonden gaat dan weg.",
+    ]
+    assert "niets weggeschreven" not in first.output
     assert ADDRESSES["WE"] not in mailbox.by_recipient()
 
     mailbox.refuse = set()
     second = verstuur(batch, port)
     assert second.exit_code == 0, second.output
-    assert "Verzonden: 1, mislukt: 0, eerder verzonden: 4" in second.output
+    assert "Verzonden: 1, mislukt: 0, onzeker: 0, niet geprobeerd: 0, eerder verzonden: 4" in (
+        second.output
+    )
     received = mailbox.by_recipient()
     assert len(received[ADDRESSES["WE"]]) == 1
     assert all(len(messages) == 1 for messages in received.values())
@@ -168,17 +151,41 @@ def test_dry_run_lists_and_sends_nothing(smtp, batch):
     before = fingerprint(batch.parent)
     result = CliRunner().invoke(main, ["verstuur", str(batch)])
     assert result.exit_code == 0
-    assert "IK-2024-0002  Pijnacker-Nootdorp" in result.output
-    assert (
-        "aan inkoop@pn.example.org  bijlage Factuur 2024-H1 Pijnacker-Nootdorp.xlsx  [te versturen]"
-        in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Facturen van 2024-H1 (nog niets verstuurd; gebruik --verzend):"
+    pn = lines.index(
+        "  IK-2024-0002  factuur    Pijnacker-Nootdorp                   € 10.316,50  te versturen"
     )
-    assert "5 van 5 te versturen." in result.output
+    assert lines[pn + 1 : pn + 3] == [
+        "      aan: inkoop@pn.example.org",
+        "      bijlagen: Factuur 2024-H1 Pijnacker-Nootdorp.pdf, Factuur 2024-H1 "
+        "Pijnacker-Nootdorp.xml,",
+    ]
+    assert lines[-1] == "5 van 5 te versturen, 0 al verstuurd."
+    assert max(len(line) for line in lines) <= 100  # fits a terminal of 100 columns
     assert mailbox.received == []
     assert fingerprint(batch.parent) == before
 
 
-def test_drafts_are_outlook_drafts_with_one_xlsx(batch):
+def test_dry_run_says_what_was_sent_and_shows_cc_as_cc(smtp, tmp_path):
+    mailbox, port = smtp
+    folder = Scenario(costs=[K1]).write(tmp_path / "in")
+    set_cells(folder / "Begroting.xlsx", "Contacten", {"D2": "crediteuren@de.example.org"})
+    run = run_settlement(folder, "2024-H1", out=tmp_path / "uit", issue_date=date(2024, 7, 1))
+    assert verstuur(run.folder, port).exit_code == 0
+    result = CliRunner().invoke(main, ["verstuur", str(run.folder)])
+    lines = result.output.splitlines()
+    assert lines[0] == "Facturen van 2024-H1 (alle al verstuurd):"
+    delft = next(i for i, line in enumerate(lines) if line.startswith("  IK-2024-0001"))
+    assert lines[delft].endswith("al verstuurd")
+    assert lines[delft + 1 : delft + 3] == [
+        "      aan: inkoop@de.example.org",
+        "      cc:  crediteuren@de.example.org",
+    ]
+    assert lines[-1] == "0 van 5 te versturen, 5 al verstuurd."
+
+
+def test_drafts_are_outlook_drafts_with_the_invoice_files(batch):
     drafts = sorted((batch / "mail").glob("*.eml"))
     assert [d.name for d in drafts] == [
         "IK-2024-0001 Delft.eml",
@@ -193,14 +200,19 @@ def test_drafts_are_outlook_drafts_with_one_xlsx(batch):
     assert message["Subject"] == "Factuur IK-2024-0002 Inkoopkracht ZHW 2024-H1"
     body = message.get_body(("plain",)).get_content()
     # PN in H1: voorschot 9.316,50 + K1 1.000 = 10.316,50, due 30 days after 1-7-2024.
-    assert "Totaalbedrag: € 10.316,50 (exclusief BTW)" in body
+    assert "Totaalbedrag: € 10.316,50" in body
     assert "Vervaldatum: 31-07-2024" in body
-    (attachment,) = message.iter_attachments()
-    assert attachment.get_content_type() == XLSX
-    assert (
-        attachment.get_content()
-        == (batch / "facturen" / "Factuur 2024-H1 Pijnacker-Nootdorp.xlsx").read_bytes()
-    )
+    assert "exclusief BTW" not in body  # the VAT statement instead (issue 13)
+    assert "Geen btw: de kostenverdeling tussen de deelnemende gemeenten is niet aan btw" in body
+    files = [a.get_filename() for a in message.iter_attachments()]
+    assert files == [
+        f"Factuur 2024-H1 Pijnacker-Nootdorp.{kind}" for kind in ("pdf", "xml", "xlsx")
+    ]
+    for attachment in message.iter_attachments():
+        assert (
+            attachment.get_content()
+            == (batch / "facturen" / attachment.get_filename()).read_bytes()
+        )
 
 
 def test_header_injection_in_a_contact_is_refused_and_nothing_sent(smtp, tmp_path):
@@ -299,28 +311,17 @@ def test_missing_contact_is_a_warning_and_gets_no_draft(tmp_path):
     )
 
 
-def _afrekening_with_pdf(tmp_path: Path):
+def test_every_invoice_has_its_pdf_without_libreoffice(tmp_path, monkeypatch):
+    # The program makes the PDF itself (fpdf2): no LibreOffice, and no --pdf any more.
+    import inkoopkracht_xl.libreoffice as libreoffice
+
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     folder = Scenario(costs=[K1]).write(tmp_path / "in")
     arguments = ["afrekening", str(folder), "--periode", "2024-H1", "--uit", str(tmp_path / "uit")]
-    return CliRunner().invoke(main, [*arguments, "--pdf"])
-
-
-@requires_libreoffice
-def test_pdf_flag_adds_a_pdf_per_invoice(tmp_path):
-    result = _afrekening_with_pdf(tmp_path)
+    result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     invoices = tmp_path / "uit" / "2024-H1" / "facturen"
     pdfs = sorted(p.name for p in invoices.glob("*.pdf"))
     assert pdfs == sorted(p.with_suffix(".pdf").name for p in invoices.glob("*.xlsx"))
     assert len(pdfs) == 5 and all((invoices / p).read_bytes().startswith(b"%PDF") for p in pdfs)
-
-
-def test_pdf_flag_without_libreoffice_is_a_clear_refusal(tmp_path, monkeypatch):
-    import inkoopkracht_xl.libreoffice as libreoffice
-
-    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
-    result = _afrekening_with_pdf(tmp_path)
-    assert result.exit_code == 1
-    assert "LibreOffice is niet geïnstalleerd" in result.output
-    assert "Installeer LibreOffice" in result.output
-    assert not (tmp_path / "uit" / "2024-H1").exists()  # nothing half-written
+    assert CliRunner().invoke(main, [*arguments, "--pdf"]).exit_code == 2  # the option is gone

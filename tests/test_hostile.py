@@ -273,7 +273,10 @@ def _valid_on_windows(name: str) -> bool:
 def test_names_cannot_leave_the_output_folder_or_break_windows(tmp_path):
     folder = jaarplan_folder(tmp_path / "in")
     set_cells(folder / CALENDAR, "Gemeenten", HOSTILE_NAMES)
-    set_cells(folder / BUDGET, "Instellingen", {"B3": "CP"})  # CP leads and has no costs in H1
+    # CP leads (a penvoerder shares the network budget) and has no costs in H1, so all four
+    # hostile core names are invoiced.
+    set_cells(folder / BUDGET, "Instellingen", {"B3": "CP"})
+    set_cells(folder / BUDGET, "Inwoners", {"E6": "ja"})
     before = fingerprint(folder)
     out = tmp_path / "uit"
 
@@ -298,7 +301,9 @@ def test_names_cannot_leave_the_output_folder_or_break_windows(tmp_path):
     manifest = json.loads((batch / "afrekening.json").read_text(encoding="utf-8"))
     files = [entry["bestand"] for entry in manifest["facturen"].values()]
     assert len(files) == len(set(files)) == 7
-    assert sorted(files) == sorted(p.name for p in (batch / "facturen").iterdir())
+    # Each invoice's workbook, PDF and e-invoice (issue 13), all named safely.
+    every = [e[key] for e in manifest["facturen"].values() for key in ("bestand", "pdf", "xml")]
+    assert sorted(every) == sorted(p.name for p in (batch / "facturen").iterdir())
     assert len(list((batch / "mail").glob("*.eml"))) == 7
     addressees = set()
     for file in files:
@@ -388,7 +393,8 @@ def _inject(field: str, folder: Path) -> list[str]:
         sources = {f"F{row}": p for row, p in zip(range(2, 6), PAYLOADS, strict=True)}
         set_cells(budget, "Inwoners", sources, as_text=True)
     elif field == "afzender":
-        sender = {"B8": PAYLOADS[0], "B9": PAYLOADS[3], "B10": PAYLOADS[1], "B11": SENDER_ADDRESS}
+        # Afzender, Adres, Rechtspersoon (the IBAN must be a valid IBAN now), E-mail.
+        sender = {"B8": PAYLOADS[0], "B9": PAYLOADS[3], "B12": PAYLOADS[1], "B11": SENDER_ADDRESS}
         set_cells(budget, "Instellingen", sender, as_text=True)
         return [*sender.values()]
     elif field == "inventarisatiejaar":
@@ -457,6 +463,7 @@ def test_formula_text_stays_text_in_every_output(tmp_path, field):
     drafts = sorted((batch / "mail").glob("*.eml"))
     assert len(drafts) == 6
     in_bodies: set[str] = set()
+    in_file_names: set[str] = set()
     for draft in drafts:
         message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
         for header, value in message.items():
@@ -465,14 +472,18 @@ def test_formula_text_stays_text_in_every_output(tmp_path, field):
                 assert (sender.display_name, sender.addr_spec) == (PAYLOADS[0], SENDER_ADDRESS)
                 continue
             assert not any(text in str(value) for text in injected), (draft.name, header)
-        (attachment,) = list(message.iter_attachments())
-        assert (batch / "facturen" / attachment.get_filename()).is_file()
+        for attachment in message.iter_attachments():  # the PDF, e-invoice and workbook
+            assert (batch / "facturen" / attachment.get_filename()).is_file()
+            in_file_names |= {text for text in injected if text in attachment.get_filename()}
         body = message.get_body(preferencelist=("plain",)).get_content()
         in_bodies |= {text for text in injected if text in body}
-    # The body quotes the contact's name ("Beste ..."), the sender's name, IBAN and address.
+    # The body quotes the contact's name ("Beste ..."), the sender's name, the legal issuer
+    # the money goes to ("t.n.v. ...") and the address.
+    # The body lists the attachments by file name, which carries the municipality's name.
     expected_in_bodies = {
         "contactnaam": set(PAYLOADS),
         "afzender": {PAYLOADS[0], PAYLOADS[1], SENDER_ADDRESS},
+        "gemeente": in_file_names,
     }.get(field, set())
     assert in_bodies == expected_in_bodies
 

@@ -18,6 +18,7 @@ from inkoopkracht_xl.settle import Period
 
 from .builders import SHIPPED, fingerprint
 from .scenario import Scenario
+from .smtp import send_batch, smtp_server
 
 D = Decimal
 H1_DATE = date(2024, 7, 1)
@@ -114,10 +115,11 @@ def test_rerunning_an_unsent_period_gives_identical_numbers_and_values(tmp_path)
 
 
 def settle_and_send_h1(folder, out):
-    """Settle 2024-H1 into `out` and mark it sent on 2 July, as verstuur would."""
+    """Settle 2024-H1 into `out` and send it over real SMTP (verstuur --verzend): final."""
     run = run_settlement(folder, "2024-H1", out=out, issue_date=H1_DATE)
-    with Register.open(out / "register.sqlite") as register, register.transaction():
-        register.mark_batch_sent("2024-H1", datetime(2024, 7, 2))
+    with smtp_server() as (mailbox, port):
+        outcome = send_batch(run.folder, port)
+    assert outcome.complete and len(mailbox.received) == len(run.billed)
     return run
 
 
@@ -293,6 +295,7 @@ def test_jaarplan_h1_gives_the_voorschotten(tmp_path):
         "Deelnamematrix",
         "Samenwerking",
         "Afrekening",
+        "Wijzigingen",
         "Verantwoording",
     ]
     checks = [
@@ -315,13 +318,13 @@ def test_outputs_are_complete(tmp_path):
     folder = Scenario(costs=[K1, K2]).write(tmp_path / "in")
     inputs_before = fingerprint(folder)
     run = run_settlement(folder, "2024-H1", out=tmp_path / "uit", issue_date=H1_DATE)
+    # Per invoice its PDF (the invoice), e-invoice and workbook (the specification).
     names = sorted(p.name for p in (run.folder / "facturen").iterdir())
     assert names == [
-        "Factuur 2024-H1 Delft.xlsx",
-        "Factuur 2024-H1 Leidschendam-Voorburg.xlsx",
-        "Factuur 2024-H1 Midden-Delfland.xlsx",
-        "Factuur 2024-H1 Pijnacker-Nootdorp.xlsx",
-        "Factuur 2024-H1 Westland.xlsx",
+        f"Factuur 2024-H1 {name}.{kind}"
+        for name in ("Delft", "Leidschendam-Voorburg", "Midden-Delfland")
+        + ("Pijnacker-Nootdorp", "Westland")
+        for kind in ("pdf", "xlsx", "xml")
     ]
     copies = fingerprint(run.folder / "invoer")
     assert copies == inputs_before  # the inputs exactly as used
@@ -329,6 +332,6 @@ def test_outputs_are_complete(tmp_path):
     manifest = json.loads((run.folder / "afrekening.json").read_text(encoding="utf-8"))
     assert (
         manifest["run"] == run.run_id
-        and manifest["facturen"]["IK-2024-0001"]["bestand"] == names[0]
+        and manifest["facturen"]["IK-2024-0001"]["bestand"] == names[1]
     )
     assert Period.parse("2024-h1") == Period(2024, 1)
