@@ -205,6 +205,8 @@ class Settings:
         "verrekenen"  # Creditnota: 'verrekenen' or 'terugbetalen' (to Contacten IBAN)
     )
     cells: tuple[tuple[str, Location], ...] = field(default=(), compare=False, repr=False)
+    # Keys filled in but unreadable (each an error at its cell): not reported again as missing.
+    invalid: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def at(self, key: str) -> Location:
         """Where a setting was read (the Waarde cell), for findings about it."""
@@ -271,6 +273,8 @@ class Contact:
     buyer_reference: str = ""  # Uw kenmerk (BT-10)
     order_number: str = ""  # Inkoopordernummer (BT-13)
     iban: str = ""  # where a credit note is paid back, when Creditnota = terugbetalen
+    # Fields filled in but unreadable (each an error at its cell): not reported again as missing.
+    invalid: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

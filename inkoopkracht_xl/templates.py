@@ -43,6 +43,31 @@ _CODE_COLUMNS = frozenset(
 _LEAD_KEY = "lead"  # the Instellingen key whose Waarde is a municipality code
 _CENTRED_KEYS = frozenset({"category"})
 
+# Examples in the template's Opmerking column, by setting key. Never a real OIN or KvK: the
+# identifiers are obviously made up; the IBAN is the one of the documentation examples.
+SETTING_EXAMPLES: dict[str, str] = {
+    "year": "bijvoorbeeld 2024",
+    "lead": "bijvoorbeeld ZM (de code uit Inwoners)",
+    "sender_name": "bijvoorbeeld Inkoopkracht ZHW",
+    "sender_address": "bijvoorbeeld Postbus 15, 2700 AA Zoetermeer",
+    "sender_iban": "bijvoorbeeld NL91 ABNA 0417 1643 00 (voorbeeld, geen echte rekening)",
+    "sender_email": "bijvoorbeeld inkoopkracht@gemeente.example",
+    "sender_legal_name": "bijvoorbeeld Gemeente Zoetermeer",
+    "sender_street": "bijvoorbeeld Markt 1",
+    "sender_postcode": "bijvoorbeeld 2711 AA",
+    "sender_city": "bijvoorbeeld Zoetermeer",
+    "sender_kvk": "8 cijfers, bijvoorbeeld 00000000 (voorbeeld)",
+    "sender_oin": "20 cijfers als tekst, bijvoorbeeld 00000000000000000001 (voorbeeld)",
+    "sender_vat_number": "alleen bij Btw = E, bijvoorbeeld NL000000000B01 (voorbeeld)",
+    "vat_category": "O of E: vraag het de fiscalist van de penvoerder",
+    "vat_note": "leeg: de standaardtekst; bij E de grond van de vrijstelling",
+    "einvoice": "peppol, si-ubl of nee",
+    "sender_contact_person": "bijvoorbeeld de coördinator van Inkoopkracht",
+    "sender_phone": "als tekst, bijvoorbeeld 079 000 00 00 (voorbeeld)",
+    "sender_bic": "bijvoorbeeld ABNANL2A",
+    "credit_method": "verrekenen of terugbetalen",
+}
+
 _EXPLANATION_WIDTH = 95
 # Fewer characters than the width fit on a line once words wrap; err towards a taller row.
 _EXPLANATION_CHARS_PER_LINE = 85
@@ -113,7 +138,11 @@ def write_templates(folder: Path) -> list[Path]:
                 Location(str(path)), "bestaat al.", "Kies een lege map of verwijder het bestand."
             )
     folder.mkdir(parents=True, exist_ok=True)
-    settings_rows = [(dutch, None) for _key, dutch, *_rest in layout.SETTINGS_KEYS]
+    # Waarde stays empty: an example typed there would be read as the real value. The Opmerking
+    # column beside it shows one, marked as an example (the reader ignores that column).
+    settings_rows = [
+        (dutch, None, SETTING_EXAMPLES.get(key)) for key, dutch, *_rest in layout.SETTINGS_KEYS
+    ]
     write_input_workbook(calendar, layout.CALENDAR_SHEETS, {}, explanation_sheet=True)
     write_input_workbook(
         budget,

@@ -192,6 +192,8 @@ CALENDAR: tuple[tuple[int, str, str, str, str], ...] = (
 )
 
 # Instellingen, by the layout's English keys; the Dutch key names come from layout.SETTINGS_KEYS.
+# Identifiers cannot say "(voorbeeld)" in their cell (they must parse): the Opmerking column beside
+# them does (EXAMPLE_NOTES). Never a real OIN or KvK: the OINs are zeros and a sequence number.
 SETTINGS: dict[str, object] = {
     "year": 2024,
     "lead": "ZM",  # an example choice: the jaarplan names no penvoerder
@@ -199,10 +201,43 @@ SETTINGS: dict[str, object] = {
     "rounding": "euro",
     "invoice_prefix": "IK",
     "payment_days": 30,
-    "sender_name": "Inkoopkracht ZHW (voorbeeld)",
+    "sender_name": "Inkoopkracht ZHW",
     "sender_address": "Postbus 15, 2700 AA Zoetermeer (voorbeeld)",
-    "sender_iban": "NL00 BANK 0123 4567 89 (voorbeeld)",
+    # The IBAN of the documentation examples (valid check digits), not the penvoerder's.
+    "sender_iban": "NL91 ABNA 0417 1643 00",
     "sender_email": "inkoopkracht@example.org",
+    "sender_legal_name": "Gemeente Zoetermeer",
+    "sender_street": "Voorbeeldstraat 1",
+    "sender_postcode": "2711 AA",
+    "sender_city": "Zoetermeer",
+    "sender_kvk": None,
+    "sender_oin": "00000000000000000001",
+    "sender_vat_number": None,
+    "vat_category": "O",
+    "vat_note": None,
+    "einvoice": None,
+    "sender_contact_person": "Coördinator Inkoopkracht (voorbeeld)",
+    "sender_phone": "079 000 00 00",
+    "sender_bic": "ABNANL2A",
+    "credit_method": "verrekenen",
+}
+EXAMPLE = "voorbeeld"
+EXAMPLE_NOTES: dict[str, str] = {
+    "lead": "voorbeeld: het jaarplan noemt geen penvoerder",
+    "sender_address": EXAMPLE,
+    "sender_iban": "voorbeeld (IBAN uit de documentatie); vervang door die van de penvoerder",
+    "sender_legal_name": "voorbeeld: de penvoerder als rechtspersoon",
+    "sender_street": EXAMPLE,
+    "sender_postcode": EXAMPLE,
+    "sender_kvk": "leeg: het OIN identificeert de penvoerder",
+    "sender_oin": "voorbeeld, geen echt OIN; vervang door het OIN van de penvoerder",
+    "sender_vat_number": "alleen nodig als Btw = E",
+    "vat_category": "voorbeeld: de fiscalist van de penvoerder kiest O of E",
+    "vat_note": "leeg: de standaardtekst bij Btw",
+    "einvoice": "leeg: peppol; ontbrekende gegevens zijn dan waarschuwingen",
+    "sender_contact_person": EXAMPLE,
+    "sender_phone": EXAMPLE,
+    "sender_bic": "voorbeeld (de BIC bij de IBAN hierboven)",
 }
 
 # BEGROTING 2024 (amounts excl. BTW); total € 131.035.
@@ -280,6 +315,8 @@ JOINS: tuple[tuple[str, str, date], ...] = (
 )
 
 CC_BY_CODE = {"DE": "crediteuren@delft.example.org"}
+# Inkoopordernummer (BT-13): one municipality that asks for one, as an example.
+ORDER_NUMBERS = {"DE": "4500000001 (voorbeeld)"}
 
 
 def email_slug(name: str) -> str:
@@ -308,7 +345,9 @@ def budget_rows() -> dict[str, list[list[object]]]:
                 [code, name, EXAMPLE_POPULATION[code], REFERENCE_DATE, "nee", EXAMPLE_SOURCE]
             )
     return {
-        layout.INSTELLINGEN.name: [[dutch_keys[key], value] for key, value in SETTINGS.items()],
+        layout.INSTELLINGEN.name: [
+            [dutch_keys[key], value, EXAMPLE_NOTES.get(key)] for key, value in SETTINGS.items()
+        ],
         layout.BEGROTING.name: [[post, amount, None] for post, amount in BUDGET_POSTS],
         layout.INWONERS.name: populations,
         layout.PROJECTKOSTEN.name: [list(line) for line in COST_LINES],
@@ -319,8 +358,18 @@ def budget_rows() -> dict[str, list[list[object]]]:
                 f"Team Inkoop {name} (voorbeeld)",
                 f"inkoop@{email_slug(name)}.example.org",
                 CC_BY_CODE.get(code),
+                None,  # Rechtspersoon: 'Gemeente <naam>'
+                f"Voorbeeldstraat {number}",
+                "1234 AB",
+                name,
+                f"{100 + number:020d}",  # an obviously made-up OIN, never a real one
+                None,
+                f"Inkoopkracht 2024 {code} (voorbeeld)",
+                ORDER_NUMBERS.get(code),
+                None,
+                "voorbeeldgegevens: vervang adres, OIN en kenmerk",
             ]
-            for code, name, _role in MUNICIPALITIES
+            for number, (code, name, _role) in enumerate(MUNICIPALITIES, start=1)
         ],
     }
 

@@ -79,3 +79,24 @@ def fingerprint(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+# What an invoice and its e-invoice need beyond the minimal settings (issue 13), for test folders
+# built from scratch: the penvoerder as legal issuer (Instellingen rows) and each buyer's address,
+# OIN and reference (Contacten columns). Made up: the OINs are zeros and a sequence number, the
+# IBAN is the documentation example with valid check digits.
+LEGAL_SETTINGS: list[list[object]] = [
+    ["Rechtspersoon", "Gemeente Zoetermeer"],
+    ["Straat", "Voorbeeldstraat 1"],
+    ["Postcode", "2711 AA"],
+    ["Plaats", "Zoetermeer"],
+    ["OIN", "00000000000000000001"],
+    ["IBAN", "NL91 ABNA 0417 1643 00"],
+]
+BUYER_HEADER: list[str] = ["Straat", "Postcode", "Plaats", "OIN", "Uw kenmerk"]
+
+
+def buyer_cells(code: str, number: int) -> list[object]:
+    """One municipality's values for BUYER_HEADER: an address, an OIN that is obviously made
+    up (never a real one) and a reference."""
+    return [f"Voorbeeldstraat {number}", "1234 AB", f"Plaats {code}", f"{100 + number:020d}", code]

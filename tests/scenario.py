@@ -14,6 +14,15 @@ from pathlib import Path
 from inkoopkracht_xl import layout
 from inkoopkracht_xl.templates import write_input_workbook
 
+from .builders import LEGAL_SETTINGS, buyer_cells
+
+
+def _buyer(code: str, number: int) -> list[object]:
+    """Straat, Postcode, Plaats, OIN, KvK (empty) and Uw kenmerk, in Contacten's order."""
+    street, postcode, city, oin, reference = buyer_cells(code, number)
+    return [street, postcode, city, oin, None, reference]
+
+
 POPULATIONS = {
     "DE": ("Delft", 106086, True),
     "PN": ("Pijnacker-Nootdorp", 57672, True),
@@ -68,8 +77,10 @@ class Scenario:
                     ["Jaar", 2024],
                     ["Penvoerder", self.lead],
                     ["Afzender", "Inkoopkracht ZHW (voorbeeld)"],
-                    ["IBAN", "NL00 BANK 0123 4567 89"],
                     ["E-mail", "inkoopkracht@example.org"],
+                    # The legal issuer (issue 13): with the buyers' columns below, every
+                    # invoice gets its e-invoice.
+                    *LEGAL_SETTINGS,
                 ],
                 "Begroting": [
                     [name, amount, realised]
@@ -82,8 +93,11 @@ class Scenario:
                 "Projectkosten": [list(c) for c in self.costs],
                 "Toetredingen": [list(j) for j in self.joins],
                 "Contacten": [
-                    [code, f"Team Inkoop {name}", f"inkoop@{code.lower()}.example.org", None]
-                    for code, (name, _, _) in POPULATIONS.items()
+                    # Code, Naam, E-mail, CC, Rechtspersoon, then the buyer's address, OIN and
+                    # reference (KvK left empty).
+                    [code, f"Team Inkoop {name}", f"inkoop@{code.lower()}.example.org", None, None]
+                    + _buyer(code, number)
+                    for number, (code, (name, _, _)) in enumerate(POPULATIONS.items(), start=1)
                 ]
                 if self.contacts
                 else [],

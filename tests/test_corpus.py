@@ -395,7 +395,7 @@ NEW: list[tuple[str, Defect, str, str]] = [
     (
         "setting_twice",
         _rows(BUDGET, "Instellingen", [["Jaar", 2025]]),
-        f"{BUDGET} › Instellingen › A12",
+        f"{BUDGET} › Instellingen › A26",  # below the fixture's 24 settings
         "de instelling 'Jaar' staat dubbel (ook in rij 2)",
     ),
     (
@@ -456,6 +456,20 @@ NEW: list[tuple[str, Defect, str, str]] = [
         f"'{KOERIERS}' heeft op 1-2-2024 nog geen deelnemende gemeenten (toetreding: WE per "
         "1-5-2024)",
     ),
+    (
+        "lead_empty",  # issue 12: passed controleer, and the penvoerder invoiced itself
+        _cells(BUDGET, "Instellingen", {"B3": None}),
+        f"{BUDGET} › Instellingen › B3",
+        "de penvoerder is niet ingevuld. Vul bij Penvoerder de code in van de gemeente die de "
+        "kosten betaalt en de facturen verstuurt, bijvoorbeeld DE",
+    ),
+    (
+        "lead_outside_network",
+        _cells(BUDGET, "Instellingen", {"B3": "CP"}),
+        f"{BUDGET} › Instellingen › B3",
+        "penvoerder 'CP' betaalt niet mee aan de netwerkbegroting (Netwerk = nee in het werkblad "
+        "Inwoners, E6)",
+    ),
 ]
 
 CORPUS = DEFECTS + NEW
@@ -508,6 +522,8 @@ RULES: dict[str, list[str]] = {
         "payment_term_of_1000_days",
         "sender_address_invalid",
         "setting_twice",
+        "lead_empty",
+        "lead_outside_network",
     ],
     "Begroting: posts with non-negative amounts": ["budget_without_posts", "negative_budget_post"],
     "Inwoners: positive whole numbers, peildatum, network, unique codes": [

@@ -31,7 +31,7 @@ SEVEN = ("DE", "PN", "WE", "ZM", "LV", "MD", "RW")
 NETWORK = InvoiceLine(
     "netwerk",
     "Voorschot netwerkbijdrage 2024 (50 % van € 18.633,00)",
-    "14,22 % van € 131.035",
+    "14,22 % van € 131.035,00",
     Decimal("9316.50"),  # 18.633,00 / 2
 )
 PROJECT = InvoiceLine(
@@ -98,11 +98,19 @@ PN_CREDIT = Invoice(
     refers_to="IK-2024-0002",
 )
 
+# '€' and its amount are joined by a non-breaking space on paper (issue 13): never split.
+NBSP = "\u00a0"
 INSTRUCTION = (
-    "Wij verzoeken u het totaalbedrag van € 10.502,30 vóór 31-07-2024 over te maken op "
-    "NL00 BANK 0123 4567 89 (voorbeeld) t.n.v. Inkoopkracht ZHW (voorbeeld), onder vermelding "
-    "van factuurnummer IK-2024-0002."
+    f"Wij verzoeken u het totaalbedrag van €{NBSP}10.502,30 vóór 31-07-2024 over te maken op "
+    "NL91 ABNA 0417 1643 00 t.n.v. Gemeente Zoetermeer, onder vermelding van factuurnummer "
+    "IK-2024-0002."
 )
+VAT = "Geen btw: de kostenverdeling tussen de deelnemende gemeenten is niet aan btw onderworpen."
+
+
+def shown(text: str) -> str:
+    """A text as the invoice shows it: '€' kept with its amount."""
+    return text.replace("€ ", f"€{NBSP}")
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +134,10 @@ def pn_path(inputs, tmp_path_factory):
 @pytest.fixture(scope="module")
 def credit_path(inputs, tmp_path_factory):
     path = tmp_path_factory.mktemp("credit") / "credit.xlsx"
-    return write_invoice(path, PN_CREDIT, inputs, created=CREATED)
+    # The register gives the date of the invoice a credit note corrects.
+    return write_invoice(
+        path, PN_CREDIT, inputs, created=CREATED, issued={"IK-2024-0002": date(2024, 7, 1)}
+    )
 
 
 def texts(sheet) -> list[str]:
@@ -249,23 +260,32 @@ def test_invoice_workbook_has_three_sheets_in_order(pn_path):
 def test_invoice_properties(pn_path):
     properties = openpyxl.load_workbook(pn_path).properties
     assert properties.title == "Factuur IK-2024-0002 Pijnacker-Nootdorp"
-    assert properties.creator == "Inkoopkracht ZHW (voorbeeld)"
+    assert properties.creator == "Inkoopkracht ZHW"
     assert properties.created == CREATED
 
 
-def test_invoice_head_names_sender_addressee_and_details(pn_path):
+def test_invoice_head_names_the_legal_issuer_the_buyer_and_details(pn_path):
     sheet = openpyxl.load_workbook(pn_path)["Factuur"]
-    assert values(sheet, 1, 1) == ["Inkoopkracht ZHW (voorbeeld)"]
-    assert [sheet.cell(r, 1).value for r in range(2, 5)] == [
-        "Postbus 15, 2700 AA Zoetermeer (voorbeeld)",
-        "IBAN: NL00 BANK 0123 4567 89 (voorbeeld)",
+    # The penvoerder is the legal issuer, on behalf of the cooperation (issue 13).
+    assert values(sheet, 1, 1) == ["Gemeente Zoetermeer, namens Inkoopkracht ZHW"]
+    assert [sheet.cell(r, 1).value for r in range(2, 7)] == [
+        "Voorbeeldstraat 1, 2711 AA Zoetermeer",
+        "Postadres: Postbus 15, 2700 AA Zoetermeer (voorbeeld)",
+        "OIN 00000000000000000001",
+        "Contactpersoon: Coördinator Inkoopkracht (voorbeeld) · Telefoon: 079 000 00 00 · "
         "E-mail: inkoopkracht@example.org",
+        "IBAN: NL91 ABNA 0417 1643 00 · BIC: ABNANL2A",
     ]
     strings = texts(sheet)
     assert "FACTUUR" in strings
     assert "CREDITNOTA" not in strings
+    # The buyer as a legal entity, with its address and its own reference.
     addressee = row_of(sheet, "Gemeente Pijnacker-Nootdorp")
-    assert sheet.cell(addressee + 1, 1).value == "t.a.v. Team Inkoop Pijnacker-Nootdorp (voorbeeld)"
+    assert [sheet.cell(addressee + i, 1).value for i in (1, 2, 3)] == [
+        "t.a.v. Team Inkoop Pijnacker-Nootdorp (voorbeeld)",
+        "Voorbeeldstraat 2",
+        "1234 AB Pijnacker-Nootdorp",
+    ]
     assert right_of(sheet, "Factuurnummer").value == "IK-2024-0002"
     for label, day in (
         ("Factuurdatum", datetime(2024, 7, 1)),
@@ -275,8 +295,19 @@ def test_invoice_head_names_sender_addressee_and_details(pn_path):
         assert cell.value == day  # a real date, not text
         assert cell.number_format == DATE
     assert right_of(sheet, "Periode").value == "2024-H1"
+    assert right_of(sheet, "Uw kenmerk").value == "Inkoopkracht 2024 PN (voorbeeld)"
+    assert "Inkoopordernummer" not in strings  # PN gave none; Delft did (below)
     assert "Betreft: Kostenverdeling Inkoopkracht ZHW 2024-H1" in strings
-    assert not any(s.startswith("Correctie op factuur") for s in strings)
+    assert not any("corrigeert" in s or "correctie op" in s for s in strings)
+
+
+def test_invoice_names_the_order_number_the_buyer_asks_for(inputs, tmp_path):
+    delft = dataclasses.replace(PN_INVOICE, code="DE", name="Delft")
+    sheet = openpyxl.load_workbook(
+        write_invoice(tmp_path / "de.xlsx", delft, inputs, created=CREATED)
+    )["Factuur"]
+    assert right_of(sheet, "Uw kenmerk").value == "Inkoopkracht 2024 DE (voorbeeld)"
+    assert right_of(sheet, "Inkoopordernummer").value == "4500000001 (voorbeeld)"
 
 
 def test_invoice_lines_and_total_formula(pn_path):
@@ -286,9 +317,9 @@ def test_invoice_lines_and_total_formula(pn_path):
     assert values(sheet, header, 4) == ["Omschrijving", "Grondslag", "Kenmerk", "Bedrag"]
     lines = [values(sheet, header + i, 4) for i in (1, 2, 3)]
     assert lines == [
-        [NETWORK.description, "14,22 % van € 131.035", None, 9316.50],
-        [PROJECT.description, PROJECT.basis, "VB-2024-001", 1286.99],
-        [JOIN.description, JOIN.basis, "VB-2024-002", -101.19],
+        [shown(NETWORK.description), f"14,22 % van €{NBSP}131.035,00", None, 9316.50],
+        [PROJECT.description, shown(PROJECT.basis), "VB-2024-001", 1286.99],
+        [JOIN.description, shown(JOIN.basis), "VB-2024-002", -101.19],
     ]
     assert all(sheet.cell(header + i, 4).number_format == MONEY for i in (1, 2, 3))
     total = header + 4
@@ -300,11 +331,29 @@ def test_invoice_lines_and_total_formula(pn_path):
     assert Decimal(str(cached.cell(total, 4).value)) == PN_TOTAL == PN_INVOICE.total
 
 
-def test_invoice_says_excl_btw_and_how_to_pay(pn_path):
+def test_invoice_states_why_there_is_no_vat_and_how_to_pay(pn_path):
     strings = texts(openpyxl.load_workbook(pn_path)["Factuur"])
-    assert "Bedragen exclusief BTW." in strings
+    # The VAT statement, never only "exclusief BTW" (issue 13).
+    assert VAT in strings
+    assert not any("exclusief BTW" in s for s in strings)
     assert INSTRUCTION in strings
     assert "Vragen over deze factuur? Mail naar inkoopkracht@example.org." in strings
+
+
+def test_exempt_vat_prints_the_statement_and_the_vat_number(inputs, tmp_path):
+    settings = dataclasses.replace(
+        inputs.budget.settings,
+        vat_category="E",
+        vat_note="vrijgesteld op grond van de toelichting van de fiscalist",
+        sender=dataclasses.replace(inputs.budget.settings.sender, vat_number="NL000000000B01"),
+    )
+    exempt = dataclasses.replace(
+        inputs, budget=dataclasses.replace(inputs.budget, settings=settings)
+    )
+    path = write_invoice(tmp_path / "e.xlsx", PN_INVOICE, exempt, created=CREATED)
+    strings = texts(openpyxl.load_workbook(path)["Factuur"])
+    assert "Geen btw: vrijgesteld op grond van de toelichting van de fiscalist." in strings
+    assert "OIN 00000000000000000001 · Btw-nummer NL000000000B01" in strings
 
 
 def test_invoice_page_setup(pn_path):
@@ -326,21 +375,41 @@ def test_invoice_page_setup(pn_path):
     assert factuur.row_dimensions[header + 2].height >= 27  # 2 × 13 + 2 points, in whole pixels
 
 
-def test_creditnota_says_so_and_how_it_is_settled(credit_path):
+def test_creditnota_has_its_own_labels_names_what_it_corrects_and_how_money_returns(credit_path):
     sheet = openpyxl.load_workbook(credit_path)["Factuur"]
     cached = openpyxl.load_workbook(credit_path, data_only=True)["Factuur"]
     strings = texts(sheet)
     assert "CREDITNOTA" in strings
     assert "FACTUUR" not in strings
-    assert "Correctie op factuur IK-2024-0002" in strings
-    assert right_of(sheet, "Factuurnummer").value == "IK-2024-0006"
-    total = row_of(sheet, "Totaal te verrekenen")
+    assert "Deze creditnota corrigeert factuur IK-2024-0002 van 01-07-2024." in strings
+    assert right_of(sheet, "Creditnotanummer").value == "IK-2024-0006"
+    assert right_of(sheet, "Creditnotadatum").value == datetime(2024, 8, 15)
+    assert not any(s.startswith(("Factuurnummer", "Factuurdatum", "Vervaldatum")) for s in strings)
+    total = row_of(sheet, "Totaal creditnota (in uw voordeel)")
     assert sheet.cell(total, 4).value.startswith("=SUM(")
     assert Decimal(str(cached.cell(total, 4).value)) == Decimal("-128.70") == PN_CREDIT.total
+    # Creditnota = verrekenen (the workbook's setting): one way, never "verrekend of ...".
     assert (
-        "Het bedrag van € 128,70 wordt met u verrekend of binnen 30 dagen teruggestort." in strings
+        f"Het bedrag van €{NBSP}128,70 wordt verrekend met de volgende factuur van Inkoopkracht "
+        "ZHW aan Gemeente Pijnacker-Nootdorp; u hoeft niets te doen." in strings
     )
     assert not any(s.startswith("Wij verzoeken u") for s in strings)
+
+
+def test_creditnota_paid_back_names_the_account_from_contacten(inputs, tmp_path):
+    settings = dataclasses.replace(inputs.budget.settings, credit_method="terugbetalen")
+    contacts = tuple(
+        dataclasses.replace(c, iban="NL91 ABNA 0417 1643 00") if c.code == "PN" else c
+        for c in inputs.budget.contacts
+    )
+    paid_back = dataclasses.replace(
+        inputs, budget=dataclasses.replace(inputs.budget, settings=settings, contacts=contacts)
+    )
+    path = write_invoice(tmp_path / "c.xlsx", PN_CREDIT, paid_back, created=CREATED)
+    assert (
+        f"Het bedrag van €{NBSP}128,70 wordt binnen 30 dagen teruggestort op NL91 ABNA 0417 1643 "
+        "00 t.n.v. Gemeente Pijnacker-Nootdorp." in texts(openpyxl.load_workbook(path)["Factuur"])
+    )
 
 
 def test_sender_fields_left_empty_leave_their_lines_out(inputs, tmp_path):
@@ -356,9 +425,11 @@ def test_sender_fields_left_empty_leave_their_lines_out(inputs, tmp_path):
     sheet = book["Factuur"]
     strings = texts(sheet)
     assert sheet["A1"].value == "Inkoopkracht ZHW"  # who sends it is never blank
-    assert not any(s.startswith(("IBAN", "E-mail", "t.a.v.", "Vragen over")) for s in strings)
+    assert not any(
+        s.startswith(("IBAN", "E-mail", "t.a.v.", "Vragen over", "OIN")) for s in strings
+    )
     assert (
-        "Wij verzoeken u het totaalbedrag van € 10.502,30 vóór 31-07-2024 over te maken "
+        f"Wij verzoeken u het totaalbedrag van €{NBSP}10.502,30 vóór 31-07-2024 over te maken "
         "t.n.v. Inkoopkracht ZHW, onder vermelding van factuurnummer IK-2024-0002."
     ) in strings
     assert book.properties.creator == "Inkoopkracht ZHW"
@@ -396,7 +467,7 @@ def test_specification_lists_every_project_and_join_line(pn_path):
         datetime(2024, 2, 15),
         12500,
         participants,
-        PROJECT.basis,
+        shown(PROJECT.basis),
         1286.99,
     ]
     assert values(sheet, 6, 8) == [
@@ -406,15 +477,21 @@ def test_specification_lists_every_project_and_join_line(pn_path):
         datetime(2024, 3, 20),
         4250,
         participants,
-        JOIN.basis,
+        shown(JOIN.basis),
         -101.19,
     ]
     assert sheet["D5"].number_format == DATE
     assert sheet["E5"].number_format == MONEY and sheet["H5"].number_format == MONEY
-    # The network line is not a cost line: it is on the Factuur only.
-    assert sheet["A7"].value == "Totaal"
+    # The network line is not a cost line: it is on the Factuur only. The total is labelled,
+    # and one line under it shows how it makes the invoice's total (issue 13).
+    assert sheet["A7"].value == "Totaal specificatie (projectkosten en toetredingen)"
     assert sheet["H7"].value == "=SUM(H5:H6)"
     assert Decimal(str(cached["H7"].value)) == SPECIFIED_TOTAL
+    # 1.185,80 + 9.316,50 = 10.502,30
+    assert sheet["A9"].value == (
+        f"Totaal specificatie €{NBSP}1.185,80 + netwerkbijdrage €{NBSP}9.316,50 = totaal factuur "
+        f"IK-2024-0002 €{NBSP}10.502,30."
+    )
     assert sheet.freeze_panes == "A5"
     assert sheet.auto_filter.ref == "A4:H6"
 
@@ -425,7 +502,7 @@ def test_specification_without_project_costs_says_so(inputs, tmp_path):
     book = openpyxl.load_workbook(path)
     assert texts(book["Specificatie"])[-1] == "Geen projectkosten in deze periode."
     assert book["Specificatie"].auto_filter.ref is None
-    assert formula_cells(path) == {"Factuur": ["D18"], "Specificatie": [], "Kalender": []}
+    assert formula_cells(path) == {"Factuur": ["D21"], "Specificatie": [], "Kalender": []}
     factuur = texts(book["Factuur"])
     assert not any("werkblad Specificatie" in s for s in factuur)
 
@@ -537,21 +614,23 @@ def test_user_text_that_looks_like_a_formula_stays_text(tmp_path):
 
 @requires_libreoffice
 def test_invoice_formulas_recalculate_to_their_cached_values(pn_path, credit_path, tmp_path):
-    assert formula_cells(pn_path) == {"Factuur": ["D20"], "Specificatie": ["H7"], "Kalender": []}
+    assert formula_cells(pn_path) == {"Factuur": ["D23"], "Specificatie": ["H7"], "Kalender": []}
     assert recalculated_mismatches(pn_path, tmp_path / "pn") == []
     assert recalculated_mismatches(credit_path, tmp_path / "credit") == []
 
 
 @requires_libreoffice
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) is absent")
-def test_invoice_prints_on_one_page_in_dutch(pn_path, tmp_path):
+def test_invoice_workbook_prints_its_factuur_on_one_page_in_dutch(pn_path, tmp_path):
+    # The workbook stays readable on paper too (the PDF invoice is made without LibreOffice,
+    # see test_invoice_pdf.py); here LibreOffice prints the workbook as a coordinator would.
     pdf = libreoffice.convert(pn_path, tmp_path, "pdf")
     first = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
+    ).stdout.replace(NBSP, " ")
     # The whole invoice fits its first page, amounts as a Dutch reader expects them.
     for expected in (
         "FACTUUR",
@@ -560,8 +639,8 @@ def test_invoice_prints_on_one_page_in_dutch(pn_path, tmp_path):
         "€ 9.316,50",
         "€ -101,19",
         "€ 10.502,30",
-        "Bedragen exclusief BTW.",
-        "NL00 BANK 0123 4567 89",
+        "Geen btw: de kostenverdeling",
+        "NL91 ABNA 0417 1643 00",
         "Pagina 1 van",
     ):
         assert expected in first, expected

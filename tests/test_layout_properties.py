@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from inkoopkracht_xl.read.folder import load_folder
 
+from .builders import BUYER_HEADER, LEGAL_SETTINGS, buyer_cells
 from .layouts import Cell, Layout, Sheet, bold, formula, model_of, said
 
 CODES = ("DE", "PN", "WE", "ZM")
@@ -372,7 +373,10 @@ def write(plain: Plain, decorations: Decorations, folder: Path) -> Written:
             [["Code", "Gemeente", "Rol"], *([c, NAMES[c], "kern"] for c in CODES)],
         ),
     ]
-    settings = Sheet("Instellingen", [["Sleutel", "Waarde"], ["Jaar", 2024], ["Penvoerder", "ZM"]])
+    settings = Sheet(
+        "Instellingen",
+        [["Sleutel", "Waarde"], ["Jaar", 2024], ["Penvoerder", "ZM"], *LEGAL_SETTINGS],
+    )
     begroting = amount_table(
         "Begroting",
         list(BEGROTING_HEADER),
@@ -398,8 +402,11 @@ def write(plain: Plain, decorations: Decorations, folder: Path) -> Written:
     contacts = Sheet(
         "Contacten",
         [
-            ["Code", "Naam", "E-mail"],
-            *([c, f"Inkoop {NAMES[c]}", f"{c.lower()}@example.org"] for c in CODES),
+            ["Code", "Naam", "E-mail", *BUYER_HEADER],
+            *(
+                [c, f"Inkoop {NAMES[c]}", f"{c.lower()}@example.org", *buyer_cells(c, i)]
+                for i, c in enumerate(CODES, start=1)
+            ),
         ],
     )
     sheets = [settings, begroting, inwoners, contacts]

@@ -96,8 +96,12 @@ def test_template_has_uitleg_then_the_layout_sheets_with_headers_only(templates,
 def test_budget_template_lists_every_settings_key_with_empty_value(templates):
     worksheet = templates["budget"][layout.INSTELLINGEN.name]
     rows = list(worksheet.iter_rows(min_row=2, values_only=True))
-    assert [key for key, _value in rows] == [dutch for _k, dutch, *_ in layout.SETTINGS_KEYS]
-    assert all(value is None for _key, value in rows)
+    assert [key for key, _value, _note in rows] == [dutch for _k, dutch, *_ in layout.SETTINGS_KEYS]
+    assert all(value is None for _key, value, _note in rows)
+    # Examples only in the Opmerking column, marked as such, never as a value to be read.
+    notes = {key: note for key, _value, note in rows}
+    assert notes["IBAN"] == "bijvoorbeeld NL91 ABNA 0417 1643 00 (voorbeeld, geen echte rekening)"
+    assert notes["OIN"] == "20 cijfers als tekst, bijvoorbeeld 00000000000000000001 (voorbeeld)"
 
 
 def test_template_drop_downs_follow_the_layout_choices(templates):
@@ -107,10 +111,14 @@ def test_template_drop_downs_follow_the_layout_choices(templates):
     assert validations(calendar[layout.GEMEENTEN.name]) == {"C2:C1001": '"kern,extra"'}
     assert validations(budget[layout.INWONERS.name]) == {"E2:E1001": '"ja,nee"'}
     assert validations(budget[layout.PROJECTKOSTEN.name]) == {"F2:F1001": '"inwoners,gelijk"'}
-    # Verdeelmethode and Afronding are the 3rd and 4th keys: rows 4 and 5.
+    # Verdeelmethode and Afronding are the 3rd and 4th keys: rows 4 and 5; Btw, E-factuur and
+    # Creditnota the 18th, 20th and 24th (issue 13).
     assert validations(budget[layout.INSTELLINGEN.name]) == {
         "B4": '"procent,exact"',
         "B5": '"euro,cent"',
+        "B19": '"O,E"',
+        "B21": '"peppol,si-ubl,nee"',
+        "B25": '"verrekenen,terugbetalen"',
     }
     # Gemeenten lives in the other workbook: no code drop-downs that would point nowhere.
     assert validations(budget[layout.CONTACTEN.name]) == {}

@@ -26,7 +26,7 @@ from ..model import (
     Sender,
     Settings,
 )
-from . import values
+from . import identifiers, values
 from .municipalities import Directory
 from .table import Reader, normalise_header
 
@@ -92,6 +92,26 @@ def _address(value: object) -> str:
         raise ValueError(f"'{address}' is geen geldig e-mailadres") from None
 
 
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]*[0-9]", re.ASCII)
+
+
+def _phone(value: object) -> str:
+    """A telephone number as typed, as text: a number stored as a number lost its leading 0."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(
+            f"{values.text(value)} is als getal opgeslagen en mist zo de 0 vooraan; typ het "
+            "telefoonnummer als tekst, bijvoorbeeld 079 123 45 67"
+        )
+    phone = values.text(value)
+    if not _PHONE.fullmatch(phone) or sum(char.isdigit() for char in phone) < 6:
+        raise ValueError(f"'{phone}' is geen telefoonnummer")
+    return phone
+
+
+def _vat_category(value: object) -> str:
+    return values.choice(value, ("o", "e"), "o").upper()
+
+
 _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
     "year": _year,
     "method": lambda v: values.choice(v, ("procent", "exact"), "procent"),
@@ -99,6 +119,16 @@ _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
     "invoice_prefix": _prefix,
     "payment_days": _days,
     "sender_email": _address,
+    "sender_iban": identifiers.iban,
+    "sender_postcode": identifiers.postcode,
+    "sender_kvk": identifiers.kvk,
+    "sender_oin": identifiers.oin,
+    "sender_vat_number": identifiers.vat_number,
+    "sender_bic": identifiers.bic,
+    "sender_phone": _phone,
+    "vat_category": _vat_category,
+    "einvoice": lambda v: values.choice(v, ("peppol", "si-ubl", "nee"), "peppol"),
+    "credit_method": lambda v: values.choice(v, ("verrekenen", "terugbetalen"), "verrekenen"),
 }
 
 
@@ -110,6 +140,7 @@ def _settings(reader: Reader) -> Settings:
     cells: dict[str, Location] = {}
     rows: dict[str, int] = {}
     empty: set[str] = set()
+    invalid: set[str] = set()
     sheet_location = Location(reader.book.name, INSTELLINGEN.name)
     for row in table.rows if table else ():
         key = names.get(normalise_header(row["key"]))
@@ -137,6 +168,8 @@ def _settings(reader: Reader) -> Settings:
         value = reader.field(row, "value", parse or values.text, fix=explanations[key])
         if value is not None:
             parsed[key] = value
+        else:
+            invalid.add(key)
     if table is not None and "year" not in cells:
         reader.error(
             sheet_location,
@@ -159,8 +192,26 @@ def _settings(reader: Reader) -> Settings:
             address=str(parsed.get("sender_address", "")),
             iban=str(parsed.get("sender_iban", "")),
             email=str(parsed.get("sender_email", "")),
+            legal_name=str(parsed.get("sender_legal_name", "")),
+            street=str(parsed.get("sender_street", "")),
+            postcode=str(parsed.get("sender_postcode", "")),
+            city=str(parsed.get("sender_city", "")),
+            kvk=str(parsed.get("sender_kvk", "")),
+            oin=str(parsed.get("sender_oin", "")),
+            vat_number=str(parsed.get("sender_vat_number", "")),
+            contact_person=str(parsed.get("sender_contact_person", "")),
+            phone=str(parsed.get("sender_phone", "")),
+            bic=str(parsed.get("sender_bic", "")),
         ),
+        vat_category=str(parsed.get("vat_category", "O")),
+        vat_note=str(parsed.get("vat_note", "")),
+        einvoice=str(parsed.get("einvoice", "peppol")),
+        # Filled in (even if unreadable): then a missing e-invoice field is an error, not a
+        # warning (SPEC §1). An empty cell counts as not filled in.
+        einvoice_set="einvoice" in cells and "einvoice" not in empty,
+        credit_method=str(parsed.get("credit_method", "verrekenen")),
         cells=tuple(cells.items()),
+        invalid=frozenset(invalid),
     )
 
 
@@ -302,6 +353,11 @@ def _contacts(reader: Reader) -> tuple[Contact, ...]:
             row, "emails", _emails, fix="Vul een of meer adressen in, gescheiden door ';'."
         )
         cc = reader.field(row, "cc", _emails, required=False) or ()
+        buyer = {
+            key: reader.field(row, key, parse, required=False, fix=fix) or ""
+            for key, parse, fix in _BUYER_FIELDS
+        }
+        invalid = tuple(k for k in buyer if not buyer[k] and not values.is_empty(row[k]))
         if code is None or emails is None:
             continue
         if code in found:
@@ -311,5 +367,19 @@ def _contacts(reader: Reader) -> tuple[Contact, ...]:
                 "Zet alle adressen van een gemeente in één rij, gescheiden door ';'.",
             )
             continue
-        found[code] = Contact(code, name, emails, cc, row.source)
+        found[code] = Contact(code, name, emails, cc, row.source, **buyer, invalid=invalid)
     return tuple(found.values())
+
+
+# The buyer's columns of Contacten: (field, parser, what to do when it does not parse).
+_BUYER_FIELDS: tuple[tuple[str, Callable[[object], str], str], ...] = (
+    ("legal_name", values.text, ""),
+    ("street", values.text, ""),
+    ("postcode", identifiers.postcode, "Vul de postcode in als 1234 AB."),
+    ("city", values.text, ""),
+    ("oin", identifiers.oin, "Vul het OIN van de gemeente in (20 cijfers, als tekst)."),
+    ("kvk", identifiers.kvk, "Vul het KvK-nummer in (8 cijfers)."),
+    ("buyer_reference", values.text, ""),
+    ("order_number", values.text, ""),
+    ("iban", identifiers.iban, "Vul de IBAN in zoals op een bankafschrift (NL91 ABNA ...)."),
+)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
@@ -11,11 +11,10 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
-from ..money import format_euro
+from ..legal import nbsp
+from ..model import CATEGORIES, Inputs, Invoice, Subject
+from .document import InvoiceDocument, build_document, cost_description, specified_lines
 from .files import atomic_file
-from .overview import ORGANISATION
-from .rows import invoice_rows
 from .styles import (
     WORKBOOK_OPTIONS,
     Styles,
@@ -26,7 +25,8 @@ from .styles import (
     write_titles,
 )
 
-SPECIFIED_KINDS = ("project", "toetreding", "correctie")
+__all__ = ["open_subjects_of", "specified_lines", "write_invoice"]
+
 OPEN_CATEGORIES = (3, 4)
 
 # Factuur columns: Omschrijving | Grondslag | Kenmerk | Bedrag (Excel character units).
@@ -34,80 +34,43 @@ _INVOICE_WIDTHS = (50, 32, 14, 15)
 _INVOICE_SPAN = sum(_INVOICE_WIDTHS)
 
 
-def write_invoice(path: Path, invoice: Invoice, inputs: Inputs, *, created: datetime) -> Path:
+def write_invoice(
+    path: Path,
+    invoice: Invoice,
+    inputs: Inputs,
+    *,
+    created: datetime,
+    issued: Mapping[str, date] | None = None,
+    document: InvoiceDocument | None = None,
+) -> Path:
     """Write `invoice` as a workbook to `path` atomically; returns `path`.
 
-    Sheets: Factuur (the invoice as printed and sent), Specificatie (each project and join line
-    with its key) and Kalender (the subjects the municipality takes part in, and the open ones).
+    Sheets: Factuur (the invoice as the PDF shows it), Specificatie (each project and join line
+    with its key, and how its total makes the invoice's) and Kalender (the subjects the
+    municipality takes part in, and the open ones). `issued` maps earlier invoice numbers to
+    their dates (a credit note names the invoice it corrects); `document`, when the caller built
+    it already (for the PDF too), is used as is.
     """
     if invoice.is_own_share:
         raise ValueError("de penvoerder krijgt geen factuur; schrijf het eigen aandeel elders")
-    sender = _sender_name(inputs)
+    document = document or build_document(invoice, inputs, issued)
     with atomic_file(path) as temporary:
         workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         workbook.set_properties(
             {
-                "title": f"Factuur {invoice.number} {invoice.name}",
-                "subject": _regarding(invoice),
-                "author": sender,
-                "company": sender,
+                "title": document.title,
+                "subject": document.subject,
+                "author": document.author,
+                "company": document.author,
                 "created": created,
             }
         )
         styles = Styles(workbook)
-        _invoice_sheet(workbook, styles, invoice, inputs)
-        _specification_sheet(workbook, styles, invoice)
+        _invoice_sheet(workbook, styles, document)
+        _specification_sheet(workbook, styles, document)
         _calendar_sheet(workbook, styles, invoice, inputs)
         workbook.close()
     return path
-
-
-def specified_lines(invoice: Invoice) -> tuple[InvoiceLine, ...]:
-    """The lines the Specificatie sheet lists: project and join lines that name a cost line."""
-    return tuple(line for line in invoice.lines if line.kind in SPECIFIED_KINDS and line.reference)
-
-
-def payment_instruction(invoice: Invoice, inputs: Inputs) -> str:
-    """The sentence under the total: how to pay a factuur, or how a creditnota is settled."""
-    settings = inputs.budget.settings
-    total = invoice.total
-    if _is_credit(invoice):
-        return (
-            f"Het bedrag van {format_euro(abs(total))} wordt met u verrekend of binnen "
-            f"{settings.payment_days} dagen teruggestort."
-        )
-    when = (
-        f"vóór {_dutch_date(invoice.due_date)}"
-        if invoice.due_date
-        else f"binnen {settings.payment_days} dagen na de factuurdatum"
-    )
-    iban = settings.sender.iban.strip()
-    account = f" op {iban}" if iban else ""
-    return (
-        f"Wij verzoeken u het totaalbedrag van {format_euro(total)} {when} over te maken"
-        f"{account} t.n.v. {_sender_name(inputs)}, onder vermelding van factuurnummer "
-        f"{invoice.number}."
-    )
-
-
-def _is_credit(invoice: Invoice) -> bool:
-    return invoice.kind == "creditnota"
-
-
-def _kind_word(invoice: Invoice) -> str:
-    return "Creditnota" if _is_credit(invoice) else "Factuur"
-
-
-def _regarding(invoice: Invoice) -> str:
-    return f"Kostenverdeling {ORGANISATION} {invoice.period}"
-
-
-def _sender_name(inputs: Inputs) -> str:
-    return inputs.budget.settings.sender.name.strip() or ORGANISATION
-
-
-def _dutch_date(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
 
 
 def _write_date(sheet: Worksheet, row: int, col: int, day: date | None, fmt) -> None:
@@ -138,46 +101,39 @@ def _sum(sheet: Worksheet, row: int, col: int, first: int, last: int, value, fmt
     sheet.write_formula(row, col, f"=SUM({span})", fmt, value)
 
 
-def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs: Inputs) -> None:
+def _paragraph(sheet: Worksheet, row: int, last_col: int, text: str, fmt) -> None:
+    """A sentence over the page width, wrapped, its row as tall as its lines."""
+    sheet.merge_range(row, 0, row, last_col, text, fmt)
+    sheet.set_row(row, wrapped_height([(text, _INVOICE_SPAN)]))
+
+
+def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument) -> None:
     sheet = workbook.add_worksheet("Factuur")
     sheet.hide_gridlines(2)
     last_col = len(_INVOICE_WIDTHS) - 1
-    settings = inputs.budget.settings
-    sender = settings.sender
+    invoice = document.invoice
 
-    # Letterhead: who sends it; an empty field leaves its line out.
+    # Letterhead: the legal issuer, its address, identifiers, contact and bank.
     row = 0
-    sheet.write_string(row, 0, _sender_name(inputs), styles.sender_name)
+    sheet.write_string(row, 0, document.issuer, styles.sender_name)
     sheet.set_row(row, 17)
-    for text in (
-        sender.address.strip(),
-        f"IBAN: {sender.iban.strip()}" if sender.iban.strip() else "",
-        f"E-mail: {sender.email.strip()}" if sender.email.strip() else "",
-    ):
-        if text:
-            row += 1
-            sheet.write_string(row, 0, text, styles.sender)
+    for text in document.issuer_lines:
+        row += 1
+        sheet.write_string(row, 0, text, styles.sender)
     row += 1
     for col in range(last_col + 1):
         sheet.write_blank(row, col, None, styles.letterhead_rule)
     sheet.set_row(row, 6)
 
     row += 2
-    sheet.write_string(row, 0, _kind_word(invoice).upper(), styles.invoice_title)
+    sheet.write_string(row, 0, document.kind_word.upper(), styles.invoice_title)
     sheet.set_row(row, 28)
 
     # Addressee on the left, the invoice's particulars on the right, side by side.
     row += 2
-    addressee = [(f"Gemeente {invoice.name}", styles.addressee)]
-    contact = inputs.budget.contact(invoice.code)
-    if contact is not None and contact.name.strip():
-        addressee.append((f"t.a.v. {contact.name.strip()}", styles.text))
-    details: list[tuple[str, object]] = [
-        ("Factuurnummer", invoice.number),
-        ("Factuurdatum", invoice.issue_date),
-        ("Vervaldatum", invoice.due_date),
-        ("Periode", invoice.period),
-    ]
+    addressee = [(document.buyer, styles.addressee)]
+    addressee += [(line, styles.text) for line in document.buyer_lines]
+    details = document.details
     for offset in range(max(len(addressee), len(details))):
         if offset < len(addressee):
             text, fmt = addressee[offset]
@@ -191,12 +147,8 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
                 _write_date(sheet, row + offset, 3, value, styles.detail_date)
     row += max(len(addressee), len(details)) + 1
 
-    regarding = [f"Betreft: {_regarding(invoice)}"]
-    if invoice.refers_to:
-        regarding.append(f"Correctie op factuur {invoice.refers_to}")
-    for text in regarding:
-        sheet.merge_range(row, 0, row, last_col, text, styles.subject_line)
-        sheet.set_row(row, wrapped_height([(text, _INVOICE_SPAN)]))
+    for text in document.regarding:
+        _paragraph(sheet, row, last_col, text, styles.subject_line)
         row += 1
 
     # The lines, with how each amount was computed.
@@ -205,7 +157,7 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
     sheet.write_row(header_row, 0, ["Omschrijving", "Grondslag"], styles.header)
     sheet.write_string(header_row, 2, "Kenmerk", styles.header_wrap_indent)
     sheet.write_string(header_row, 3, "Bedrag", styles.header_right)
-    for line in invoice_rows(invoice):
+    for line in document.rows:
         row += 1
         _write_text(sheet, row, 0, line.description, styles.line_text)
         _write_text(sheet, row, 1, line.basis, styles.line_text)
@@ -215,8 +167,7 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
             sheet, row, [(line.description, _INVOICE_WIDTHS[0]), (line.basis, _INVOICE_WIDTHS[1])]
         )
     total_row = row + 1
-    label = "Totaal te verrekenen" if _is_credit(invoice) else "Totaal te betalen"
-    sheet.write_string(total_row, 0, label, styles.total_label)
+    sheet.write_string(total_row, 0, document.total_label, styles.total_label)
     sheet.write_blank(total_row, 1, None, styles.total_label)
     sheet.write_blank(total_row, 2, None, styles.total_label)
     if invoice.lines:
@@ -233,28 +184,17 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs:
         sheet.write_number(total_row, 3, 0, styles.total_money)
 
     row = total_row + 2
-    sheet.write_string(row, 0, "Bedragen exclusief BTW.", styles.text)
+    _paragraph(sheet, row, last_col, document.vat, styles.text)
     row += 2
-    instruction = payment_instruction(invoice, inputs)
-    sheet.merge_range(row, 0, row, last_col, instruction, styles.instruction)
-    sheet.set_row(row, wrapped_height([(instruction, _INVOICE_SPAN)]))
-    if specified_lines(invoice):
-        row += 2
-        note = (
-            "De verdeling van de projectkosten per kostenpost staat op het werkblad Specificatie."
-        )
-        sheet.merge_range(row, 0, row, last_col, note, styles.note)
-        sheet.set_row(row, wrapped_height([(note, _INVOICE_SPAN)]))
-    if sender.email.strip():
+    _paragraph(sheet, row, last_col, document.instruction, styles.instruction)
+    row += 1
+    for text in document.notes:
         row += 1
-        question = (
-            f"Vragen over deze {_kind_word(invoice).lower()}? Mail naar {sender.email.strip()}."
-        )
-        sheet.merge_range(row, 0, row, last_col, question, styles.note)
+        _paragraph(sheet, row, last_col, text, styles.note)
 
     for col, width in enumerate(_INVOICE_WIDTHS):
         sheet.set_column(col, col, width)
-    print_setup(sheet, title=f"{_kind_word(invoice)} {invoice.number} · Gemeente {invoice.name}")
+    print_setup(sheet, title=f"{document.kind_word} {invoice.number} · {document.buyer}")
     sheet.print_area(0, 0, row, last_col)
 
 
@@ -272,23 +212,18 @@ _SPECIFICATION_COLUMNS = (
 )
 
 
-def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -> None:
+def _specification_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument) -> None:
     sheet = workbook.add_worksheet("Specificatie")
+    invoice = document.invoice
     columns = len(_SPECIFICATION_COLUMNS)
     span = sum(width for _, width, _ in _SPECIFICATION_COLUMNS)
     write_titles(
-        sheet,
-        styles,
-        f"Specificatie projectkosten {invoice.period}",
-        f"{_kind_word(invoice)} {invoice.number} aan Gemeente {invoice.name}: per kostenpost het "
-        "totaalbedrag, de deelnemende gemeenten en het aandeel van de gemeente. "
-        "Bedragen exclusief BTW.",
-        (columns, span),
+        sheet, styles, document.specification_title, document.specification_intro, (columns, span)
     )
     for col, (_, width, _) in enumerate(_SPECIFICATION_COLUMNS):
         sheet.set_column(col, col, width)
-    title = f"Specificatie {invoice.number} · Gemeente {invoice.name}"
-    lines = specified_lines(invoice)
+    title = f"Specificatie {invoice.number} · {document.buyer}"
+    lines = document.specified
     header_row = 3
     if not lines:
         sheet.write_string(header_row, 0, "Geen projectkosten in deze periode.", styles.text)
@@ -301,13 +236,15 @@ def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -
     for line in lines:
         row += 1
         participants = ", ".join(line.participants)
+        basis = nbsp(line.basis)
+        description = nbsp(cost_description(line))
         _write_text(sheet, row, 0, line.reference, styles.text)
         _write_text(sheet, row, 1, line.subject, styles.wrap)
-        _write_text(sheet, row, 2, line.description, styles.wrap)
+        _write_text(sheet, row, 2, description, styles.wrap)
         _write_date(sheet, row, 3, line.cost_date, styles.date_centre)
         _write_money(sheet, row, 4, line.cost_total, styles.money)
         _write_text(sheet, row, 5, participants, styles.wrap_indent)
-        _write_text(sheet, row, 6, line.basis, styles.wrap)
+        _write_text(sheet, row, 6, basis, styles.wrap)
         sheet.write_number(row, 7, number(line.amount), styles.money)
         set_wrapped_height(
             sheet,
@@ -315,14 +252,14 @@ def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -
             [
                 (line.reference, 13),
                 (line.subject, 32),
-                (line.description, 30),
+                (description, 30),
                 (participants, 19),
-                (line.basis, 28),
+                (basis, 28),
             ],
         )
     last = row
     total_row = last + 1
-    sheet.write_string(total_row, 0, "Totaal", styles.total_label)
+    sheet.write_string(total_row, 0, document.specification_total_label, styles.total_label)
     for col in range(1, columns - 1):
         sheet.write_blank(total_row, col, None, styles.total_label)
     _sum(
@@ -331,13 +268,19 @@ def _specification_sheet(workbook: Workbook, styles: Styles, invoice: Invoice) -
         columns - 1,
         header_row + 1,
         last,
-        number(sum((line.amount for line in lines), Decimal("0.00"))),
+        number(document.specified_total),
         styles.total_money,
     )
+    # How this total makes the invoice's: in one line, under it.
+    reconcile_row = total_row + 2
+    sheet.merge_range(
+        reconcile_row, 0, reconcile_row, columns - 1, document.reconciliation, styles.note
+    )
+    sheet.set_row(reconcile_row, wrapped_height([(document.reconciliation, span)]))
     sheet.freeze_panes(header_row + 1, 0)
     sheet.autofilter(header_row, 0, last, columns - 1)
     print_setup(sheet, landscape=True, repeat_rows=(header_row, header_row), title=title)
-    sheet.print_area(0, 0, total_row, columns - 1)
+    sheet.print_area(0, 0, reconcile_row, columns - 1)
 
 
 # Kalender columns: (header, width, header style); years are centred, clear of wrapped text.

@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from ..model import Invoice, InvoiceLine
 
+# The basis of a row that sums a tender's lines: each line is on the Specificatie sheet.
+SEE_SPECIFICATION = "zie werkblad Specificatie"
+
 
 @dataclass(frozen=True)
 class InvoiceRow:
@@ -44,7 +47,7 @@ def invoice_rows(invoice: Invoice) -> list[InvoiceRow]:
         rows.append(
             InvoiceRow(
                 f"{what} {subject} ({len(lines)} kostenposten)",
-                "zie werkblad Specificatie",
+                SEE_SPECIFICATION,
                 "",
                 sum((line.amount for line in lines), Decimal("0.00")),
             )
