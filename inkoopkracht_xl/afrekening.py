@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
 import json
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -20,10 +22,12 @@ from . import __version__
 from .errors import InputRefused
 from .locks import exclusive
 from .model import Finding, Invoice, Level, Location
+from .previous import Comparison, compare_with_register
 from .read.folder import Loaded, load_valid, sha256_of
 from .register import LOCK_NAME, REGISTER_NAME, Register, RunInfo
 from .report import key_for, key_json
-from .settle import Period, Settlement, corrections, settle
+from .settle import Period, Settlement, correction_settlement, corrections, settle
+from .write.files import refusal_for, sync_file, sync_folder, sync_tree
 
 MANIFEST = "afrekening.json"  # which register run an output folder belongs to (verstuur checks it)
 PROGRESS_FROM = 25  # show progress on stderr from this many invoice workbooks
@@ -45,6 +49,7 @@ class SettlementRun:
     invoices: tuple[Invoice, ...]  # numbered; the penvoerder's own share included
     findings: tuple[Finding, ...]
     run_id: int
+    changes: Comparison | None = None  # since the previous settlement (wijzigingen)
 
     @property
     def billed(self) -> tuple[Invoice, ...]:
@@ -105,13 +110,12 @@ def _run_settlement(
     correction: bool = False,
     issue_date: date | None = None,
     now: datetime | None = None,
-    pdf: bool = False,
 ) -> SettlementRun:
     """Settle one period of the drop folder into `<out>/<period>/`, recorded in the register.
 
-    Everything is written to a temporary folder first and swapped into place only after the
-    register accepted it, inside one register transaction: a failure or a kill leaves the previous
-    outputs and the register as they were.
+    Everything is written to a staging folder first, flushed to the disk, and swapped into place
+    only after the register committed the run: a failure (a full disk, a read-only folder, a
+    failing COMMIT) or a kill leaves the previous outputs and the register as they were.
     """
     try:
         period = Period.parse(period_text)
@@ -132,38 +136,89 @@ def _run_settlement(
         )
     key_for(loaded)  # refuses in Dutch when the key cannot be made
     out = out or folder / "uitvoer"
+    try:
+        return _settle_into(out, loaded, period, correction, issue_date, now)
+    except OSError as problem:
+        raise refusal_for(problem, out) from None
+
+
+def _settle_into(out, loaded, period, correction, issue_date, now) -> SettlementRun:
+    """Under the output folder's lock: settle, write, make durable, commit, put in place.
+
+    The order is what makes it safe. Every output file and folder of the staging folder is
+    flushed to the disk, the previous output is renamed aside and that rename flushed too, and
+    only then does the register commit the run: after a power cut the register never names a
+    run whose files are not all there. If anything fails before the commit, or the COMMIT
+    itself, the register rolls back and the previous output is put back. A kill is finished
+    or undone by the next run (recover_outputs).
+    """
     # One run at a time per output folder, from opening the register until its folder is in
     # place: a second run waits briefly, then is told (verstuur takes the same lock).
     with (
         exclusive(out / LOCK_NAME, "er loopt al een afrekening op deze uitvoermap"),
         Register.open(out / REGISTER_NAME) as register,
     ):
-        with register.transaction():
-            recover_outputs(out, register)  # a killed run's leftovers, under the lock
-            result, staging, backup = _settle_and_write(
-                register, loaded, period, correction, issue_date, now, out, pdf
-            )
-        # Committed: the register holds the new run. Two renames put its folder in place; a
-        # kill in between is finished by the next run (recover_outputs rolls it forward).
-        _put_in_place(staging, out / result.batch, backup)
+        staging = backup = target = None
+        voided: list[tuple[Path, Path]] = []  # (output of voided drafts, where it was moved)
+        try:
+            with register.transaction():
+                recover_outputs(out, register)  # a killed run's leftovers, under the lock
+                result, staging, produced, void = _settle_and_write(
+                    register, loaded, period, correction, issue_date, now, out
+                )
+                target = out / result.batch
+                sync_tree(staging, done=produced)
+                backup = _move_aside(target, staging)
+                # The drafts of later periods this run voided go too: their numbers are void,
+                # so their workbooks and e-mail drafts must not stay to be sent by hand.
+                for label in void:
+                    aside = _move_aside(out / label, staging)
+                    if aside is not None:
+                        voided.append((out / label, aside))
+                sync_folder(out)
+        except BaseException:
+            _undo(staging, [(target, backup), *voided])
+            raise
+        # Committed: the register holds the new run. Put its folder in place; a kill before
+        # this is finished by the next run (recover_outputs rolls it forward).
+        _put_in_place(staging, target, backup)
+        for _, aside in voided:
+            shutil.rmtree(aside, ignore_errors=True)
     return result
 
 
-def _settle_and_write(register, loaded, period, correction, issue_date, now, out, pdf):
-    """Inside the register's transaction: settle, number, write everything into a staging
-    folder, and move the previous output aside. Returns (run, staging, backup)."""
+def _undo(staging: Path | None, moved: list[tuple[Path | None, Path | None]]) -> None:
+    """The run failed before its COMMIT took: remove what it wrote, put the previous outputs
+    back where they were. The register has rolled back already."""
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+    for target, backup in moved:
+        if backup is not None and target is not None and not target.exists():
+            backup.rename(target)
+    with contextlib.suppress(OSError):
+        if staging is not None:
+            sync_folder(staging.parent)
+
+
+def _settle_and_write(register, loaded, period, correction, issue_date, now, out):
+    """Inside the register's transaction: settle, number and write everything into a staging
+    folder. Returns (run, staging folder, the files already flushed to the disk, the later
+    periods whose drafts were voided)."""
     inputs = loaded.inputs
     settings = inputs.budget.settings
     # controleer's general "no address" warnings give way to missing_contacts' precise ones.
     findings = [f for f in loaded.findings if not _about_missing_contact(f)]
     batch = _check_state(register, period, correction, findings)
-    history = register.history(period)
+    # What changed since the last settlement: against the register before it records this run.
+    pending_changes = compare_with_register(register, out, loaded)
+    history = register.history(period, including_later=correction)
     fresh = settle(inputs, period, history, issue_date=issue_date)
     findings += fresh.findings
+    findings += _unsent_earlier(register, period, out)
+    void: list[str] = []
+    held = register.holdings(period) if correction else {}
     if correction:
-        invoices = corrections(
-            fresh, register.holdings(period), issue_date=issue_date, inputs=inputs
-        )
+        invoices = corrections(fresh, held, issue_date=issue_date, inputs=inputs)
         if not invoices:
             raise InputRefused.single(
                 Location(str(out / period.label)),
@@ -172,12 +227,14 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
             )
     else:
         invoices = fresh.invoices
-        for label in register.void_later_drafts(period):
+        void = register.void_later_drafts(period)
+        for label in void:
             findings.append(
                 Finding(
                     Level.WARNING,
                     Location(str(out / label)),
-                    f"de concepten van {label} zijn vervallen omdat {period.label} opnieuw is gemaakt",
+                    f"de concepten van {label} zijn vervallen omdat {period.label} opnieuw is "
+                    "gemaakt; hun map is verwijderd",
                     f"Maak {label} daarna opnieuw.",
                 )
             )
@@ -185,15 +242,31 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
         register.number_invoices(batch, period.year, settings.invoice_prefix, invoices)
     )
     if correction:
-        settlement = _correction_settlement(fresh, numbered)
+        settlement = correction_settlement(
+            fresh,
+            numbered,
+            held_total=register.period_total(period),
+            held_network=sum(
+                (amount for (_, kind, _, _), (amount, *_) in held.items() if kind == "netwerk"),
+                Decimal(0),
+            ),
+        )
     else:
         settlement = replace(fresh, invoices=numbered)
     findings += missing_contacts(numbered, inputs)
+    findings += missing_einvoices(numbered, inputs)
+    # A credit note or correction names the invoice it corrects with that invoice's date.
+    issued = register.issue_dates(period.year)
     info = RunInfo(
         now, __version__, _parameters(period, correction, issue_date, inputs), dict(loaded.sha256)
     )
-    draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0)
+    changes = _changes(pending_changes, findings)
+    draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0, changes)
     staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
+    # mkdtemp makes the folder private; the output folder gets the permissions of any new one.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
         # The register records the run while the workbooks are being written.
         run_id, files = _write_outputs(
@@ -202,24 +275,58 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
             loaded,
             now,
             lambda: register.replace_drafts(batch, period, numbered, info),
+            issued,
         )
-        if pdf:
-            _write_pdfs(staging)
         # Last: the manifest marks the staging folder complete (recovery relies on it).
         _write_manifest(staging, batch, period, run_id, files)
-        backup = _move_aside(out / batch, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return replace(draft, run_id=run_id), staging, backup
+    produced = [
+        staging / folder / name
+        for entry in files.values()
+        for folder, name in (
+            ("facturen", entry["bestand"]),
+            ("facturen", entry.get("pdf")),
+            ("facturen", entry.get("xml")),
+            ("mail", entry["concept"]),
+        )
+        if name
+    ]
+    return replace(draft, run_id=run_id), staging, produced, void
 
 
-def _correction_settlement(fresh: Settlement, numbered: tuple[Invoice, ...]) -> Settlement:
-    """A correction batch as a settlement: what it bills is the differences themselves."""
-    network = sum(
-        (line.amount for i in numbered for line in i.lines if line.kind == "netwerk"), Decimal(0)
-    )
-    return replace(fresh, network_due=network, invoices=numbered, cost_lines=(), correction=True)
+def _changes(pending: Callable[[], Comparison], findings: list[Finding]) -> Comparison | None:
+    """The changes since the previous settlement; when they cannot be known (its input copy is
+    gone, say) a warning says why, and the settlement goes on."""
+    try:
+        return pending()
+    except InputRefused as refused:
+        findings.extend(
+            replace(f, level=Level.WARNING, message=f"wijzigingen niet bepaald: {f.message}")
+            for f in refused.findings
+        )
+        return None
+
+
+def _unsent_earlier(register: Register, period: Period, out: Path) -> list[Finding]:
+    """H2 and a whole-year run deduct what earlier periods invoiced, sent or not: say so when
+    some of it never went out, naming the numbers."""
+    findings = []
+    for label, numbers in register.unsent_before(period).items():
+        listed = ", ".join(numbers)
+        verb = "is" if len(numbers) == 1 else "zijn"
+        findings.append(
+            Finding(
+                Level.WARNING,
+                Location(str(out / label)),
+                f"{period.label} trekt de facturen van {label} af als gefactureerd, maar "
+                f"{listed} {verb} nog niet verzonden",
+                f"Verstuur ze met 'inkoopkracht-xl verstuur {out / label} --verzend', of ga na "
+                "dat ze op een andere manier zijn verstuurd.",
+            )
+        )
+    return findings
 
 
 def _check_state(
@@ -258,6 +365,21 @@ def _check_state(
         count = sum(1 for b in register.batches(period) if b != period.label)
         return f"{period.label}-correctie-{count + 1}"
     if state == "verzonden":
+        uncertain = register.uncertain(period)
+        if uncertain:
+            numbers = ", ".join(f"{number} ({name})" for number, name in uncertain)
+            first = uncertain[0][0]
+            batch_folder = register.path.parent / period.label
+            raise InputRefused.single(
+                where,
+                f"{period.label} is misschien al verzonden: het versturen van {numbers} is "
+                "afgebroken en niemand weet of het bericht is aangekomen",
+                "Vraag bij de ontvanger na of het is aangekomen. Zo niet: verstuur het met "
+                f"'inkoopkracht-xl verstuur {batch_folder} --verzend --opnieuw {first}'; zo ja: "
+                f"leg dat vast met 'inkoopkracht-xl verstuur {batch_folder} --aangekomen "
+                f"{first}'. Daarna is {period.label} verzonden; gebruik dan --correctie voor "
+                "wat sindsdien is veranderd.",
+            )
         raise InputRefused.single(
             where,
             f"{period.label} is al verzonden en daarmee definitief",
@@ -282,9 +404,15 @@ def _parameters(period: Period, correction: bool, issue_date: date, inputs) -> d
 
 
 def _write_outputs(
-    staging: Path, run: SettlementRun, loaded: Loaded, now: datetime, record: Callable[[], int]
+    staging: Path,
+    run: SettlementRun,
+    loaded: Loaded,
+    now: datetime,
+    record: Callable[[], int],
+    issued: Mapping[str, date] | None = None,
 ) -> tuple[int, dict]:
     """Write every output into `staging`; `record()` (the register) runs while workers write.
+    `issued` maps earlier invoice numbers to their dates (what a credit note corrects).
 
     Returns the register's run id and the manifest entry of every invoice."""
     from .write.overview import Audit, input_files, parameters_for, write_overview
@@ -308,11 +436,21 @@ def _write_outputs(
         created=now,
         findings=run.findings,
         skipped=loaded.skipped,
+        changes=run.changes,
     )
     (staging / "facturen").mkdir()
     (staging / "mail").mkdir()
     overview = staging / f"overzicht-{run.batch}.xlsx"
-    jobs = [Job(staging, run.batch, invoice) for invoice in run.billed]
+    issued = issued or {}
+    jobs = [
+        Job(
+            staging,
+            run.batch,
+            invoice,
+            (invoice.refers_to, issued.get(invoice.refers_to)) if invoice.refers_to else None,
+        )
+        for invoice in run.billed
+    ]
     with _writers(inputs, now, jobs, (overview, run.settlement.key, audit, run.settlement)) as pool:
         if pool is None:
             write_overview(overview, inputs, run.settlement.key, audit, run.settlement)
@@ -335,42 +473,84 @@ def _write_outputs(
 
 @dataclass(frozen=True)
 class Job:
-    """One invoice to write into the staging folder: its workbook and its e-mail draft."""
+    """One invoice to write into the staging folder: its PDF, workbook, e-invoice and e-mail."""
 
     staging: Path
     batch: str
     invoice: Invoice
+    original: tuple[str, date | None] | None = None  # the invoice it corrects, with its date
 
 
 def produce(job: Job, inputs, created: datetime) -> tuple[str, dict]:
-    """Write one invoice workbook and, when there is an address, its Outlook draft (.eml).
+    """Write one invoice: the PDF (the invoice itself), the workbook (its specification), the
+    e-invoice (UBL, with the PDF embedded) unless E-factuur = nee or a field it needs is empty,
+    and, when there is an address, the Outlook draft (.eml) carrying those files.
 
-    Returns the manifest entry: file name, SHA-256 (verstuur refuses a file changed since) and
-    the draft's name.
+    Returns the manifest entry: file names with their SHA-256 (verstuur refuses a file changed
+    since) and the draft's name.
     """
-    from .mail import build_message
+    from .mail import draft_bytes
+    from .write.document import build_document
     from .write.invoice import write_invoice
     from .write.names import invoice_filename, safe_filename
     from .write.overview import ORGANISATION
+    from .write.pdf import write_invoice_pdf
 
     invoice = job.invoice
-    path = job.staging / "facturen" / invoice_filename(job.batch, invoice.name)
-    write_invoice(path, invoice, inputs, created=created)
-    draft = None
+    settings = inputs.budget.settings
     contact = inputs.budget.contact(invoice.code)
+    path = job.staging / "facturen" / invoice_filename(job.batch, invoice.name)
+    issued = {job.original[0]: job.original[1]} if job.original and job.original[1] else {}
+    document = build_document(invoice, inputs, issued)
+    pdf_path = path.with_suffix(".pdf")
+    pdf = write_invoice_pdf(pdf_path, document, created=created)
+    write_invoice(path, invoice, inputs, created=created, document=document)
+    entry = {
+        "bestand": path.name,
+        "sha256": sha256_of(path),
+        "pdf": pdf_path.name,
+        "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+    }
+    files = [pdf_path]
+    xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
+    if xml is not None:
+        xml_path = path.with_suffix(".xml")
+        xml_path.write_bytes(xml)
+        sync_file(xml_path)
+        files.append(xml_path)
+        entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
+    files.append(path)
+    draft = None
     if contact is not None:  # without one: a warning before writing (see missing_contacts)
-        message = build_message(
+        message = draft_bytes(
             invoice,
             contact,
-            inputs.budget.settings.sender,
-            path,
+            settings.sender,
+            files,
             organisation=ORGANISATION,
-            draft=True,
             when=created,
+            settings=settings,
         )
         draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
-        (job.staging / "mail" / draft).write_bytes(message.as_bytes())
-    return invoice.number, {"bestand": path.name, "sha256": sha256_of(path), "concept": draft}
+        (job.staging / "mail" / draft).write_bytes(message)
+        sync_file(job.staging / "mail" / draft)
+    # Flushed here, in the worker that wrote it: hundreds of invoices flush side by side.
+    sync_file(path)
+    sync_file(pdf_path)
+    entry["concept"] = draft
+    return invoice.number, entry
+
+
+def _einvoice(invoice, settings, contact, pdf: bytes, pdf_name: str, original) -> bytes | None:
+    """The UBL e-invoice, or None: E-factuur = nee, or a field it needs is empty (controleer
+    warned; with E-factuur filled in the run was refused before it got here)."""
+    from .einvoice import missing_fields, ubl_document
+
+    if settings.einvoice == "nee" or missing_fields(settings, contact):
+        return None
+    if _uncorrected_credit(invoice, original):
+        return None  # a CreditNote must name the invoice it corrects (missing_einvoices says so)
+    return ubl_document(invoice, settings, contact, pdf=pdf, pdf_name=pdf_name, original=original)
 
 
 @contextmanager
@@ -430,24 +610,6 @@ def _collect_workbook() -> None:
     gc.collect(0)
 
 
-def _write_pdfs(staging: Path) -> None:
-    """The invoices as PDF beside the workbooks (LibreOffice); refused in Dutch without it."""
-    from .libreoffice import LibreOfficeError, convert_all
-
-    invoices = sorted((staging / "facturen").glob("*.xlsx"))
-    if not invoices:
-        return
-    try:
-        convert_all(invoices, staging / "facturen", "pdf", timeout=120)
-    except LibreOfficeError as problem:
-        raise InputRefused.single(
-            Location("--pdf"),
-            str(problem),
-            "Installeer LibreOffice (libreoffice.org) of laat --pdf weg: de Excel-facturen "
-            "zijn dan gewoon te gebruiken.",
-        ) from None
-
-
 def _about_missing_contact(finding: Finding) -> bool:
     return finding.location.sheet == "Contacten" and finding.message.startswith(
         "geen e-mailadres voor"
@@ -469,6 +631,51 @@ def missing_contacts(run_invoices: tuple[Invoice, ...], inputs) -> list[Finding]
         for invoice in run_invoices
         if not invoice.is_own_share and invoice.code not in known
     ]
+
+
+def missing_einvoices(run_invoices: tuple[Invoice, ...], inputs) -> list[Finding]:
+    """One warning naming the invoices that get no e-invoice because a field it needs is empty
+    (E-factuur not filled in; filled in, controleer refused the run already)."""
+    from .einvoice import missing_fields
+
+    settings = inputs.budget.settings
+    if settings.einvoice == "nee":
+        return []
+    lacking: dict[str, list[str]] = {}
+    unreferenced = []
+    for invoice in run_invoices:
+        if invoice.is_own_share:
+            continue
+        if _uncorrected_credit(invoice, None):
+            unreferenced.append(invoice.number)
+        missing = missing_fields(settings, inputs.budget.contact(invoice.code))
+        if missing:
+            what = ", ".join(dict.fromkeys(str(field) for field in missing))
+            lacking.setdefault(what, []).append(invoice.number)
+    return [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name),
+            f"geen e-factuur voor {', '.join(numbers)}: nog niet ingevuld: {what}",
+            "Vul die gegevens in (controleer noemt de cellen) en draai de afrekening opnieuw, "
+            "of zet E-factuur op 'nee'. De PDF-factuur is wel gemaakt.",
+        )
+        for what, numbers in lacking.items()
+    ] + [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name),
+            f"geen e-factuur voor creditnota {number}: er is dit jaar nog geen factuur aan die "
+            "gemeente waarop zij een correctie is, en een e-creditnota moet er een noemen",
+            "Verstuur de PDF; het bedrag wordt terugbetaald of verrekend zoals de creditnota zegt.",
+        )
+        for number in unreferenced
+    ]
+
+
+def _uncorrected_credit(invoice, original) -> bool:
+    """A credit note that names no earlier invoice: no e-invoice can be made for it."""
+    return invoice.kind == "creditnota" and not invoice.refers_to and not original
 
 
 def _write_manifest(staging: Path, batch: str, period, run_id: int, files: dict) -> None:
@@ -498,7 +705,14 @@ def _move_aside(target: Path, staging: Path) -> Path | None:
 
 
 def _put_in_place(staging: Path, target: Path, backup: Path | None) -> None:
+    """After the COMMIT: the staging folder becomes the output, the previous one goes.
+
+    Flushing the folder afterwards is a courtesy: should it fail, or the power go, before the
+    rename reaches the disk, the next run rolls the committed staging folder forward.
+    """
     staging.rename(target)
+    with contextlib.suppress(OSError):
+        sync_folder(target.parent)
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
 
@@ -511,8 +725,8 @@ def recover_outputs(out: Path, register: Register) -> None:
 
     Call under the register's lock. Per batch: a complete staging folder (it has its manifest)
     of the register's latest run replaces an older or missing output (roll forward); a missing
-    output whose new run never committed gets its set-aside previous version back (roll back);
-    every other leftover is removed.
+    output whose new run never committed gets its set-aside previous version back (roll back),
+    unless the register no longer holds that batch (voided); every other leftover is removed.
     """
     if not out.is_dir():
         return
@@ -530,7 +744,9 @@ def recover_outputs(out: Path, register: Register) -> None:
             if target.exists():
                 shutil.rmtree(target)
             complete[0].rename(target)
-        elif not target.exists() and backups:
+        elif not target.exists() and backups and register.holds(batch):
+            # Roll back; a batch the register no longer holds (its drafts were voided by a run
+            # that committed) stays gone.
             backups[-1].rename(target)
         for _, path in paths:
             if path.exists():

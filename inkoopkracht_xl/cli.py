@@ -17,6 +17,7 @@ from . import __version__
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 _LEVEL_COLOURS = {"FOUT": "red", "WAARSCHUWING": "yellow"}
+SHORT_LIST = 10  # changes afrekening prints; the rest are on the overview's Wijzigingen sheet
 
 _HEADINGS = {"Options": "Opties", "Commands": "Opdrachten", "Arguments": "Argumenten"}
 # click's own usage errors, in Dutch; anything not listed is shown as click words it.
@@ -337,7 +338,6 @@ def verdeling(map: Path, as_json: bool, overzicht: Path | None) -> None:
     type=click.DateTime(formats=["%d-%m-%Y", "%Y-%m-%d"]),
     help="Factuurdatum (dd-mm-jjjj); standaard vandaag.",
 )
-@click.option("--pdf", is_flag=True, help="Maak van elke factuur ook een PDF (met LibreOffice).")
 @click.option("--json", "as_json", is_flag=True, help="Geef de afrekening als JSON.")
 @_report_refusals
 def afrekening(
@@ -346,10 +346,10 @@ def afrekening(
     uit: Path | None,
     correctie: bool,
     datum: Any,
-    pdf: bool,
     as_json: bool,
 ) -> None:
-    """Maak de afrekening van een periode: overzicht, facturen en register."""
+    """Maak de afrekening van een periode: overzicht, facturen (PDF, e-factuur en Excel) en
+    register."""
     from .afrekening import run_settlement
     from .money import format_euro
 
@@ -359,7 +359,6 @@ def afrekening(
         out=uit,
         correction=correctie,
         issue_date=datum.date() if datum else None,
-        pdf=pdf,
     )
     if as_json:
         click.echo(json.dumps(run.as_json(), ensure_ascii=False, indent=2))
@@ -367,6 +366,10 @@ def afrekening(
     for finding in run.findings:
         click.echo(_styled(finding.text(), finding.level.value), err=True)
     click.echo(f"Afrekening {run.batch} geschreven naar {run.folder}")
+    if run.changes is not None:
+        click.echo(run.changes.headline())
+        for line in run.changes.lines(limit=SHORT_LIST):
+            click.echo(line)
     width = max((len(i.name) for i in run.invoices), default=10)
     for invoice in run.invoices:
         number = invoice.number or "-"
@@ -409,7 +412,15 @@ def afrekening(
     "--opnieuw",
     multiple=True,
     metavar="NUMMER",
-    help="Verstuur een factuur waarvan het versturen eerder is afgebroken toch (opnieuw).",
+    help="Verstuur een factuur waarvan het versturen eerder is afgebroken toch (opnieuw), "
+    "nadat de ontvanger heeft gezegd dat het bericht niet is aangekomen.",
+)
+@click.option(
+    "--aangekomen",
+    multiple=True,
+    metavar="NUMMER",
+    help="Leg vast dat een bericht waarvan het versturen is afgebroken toch is aangekomen "
+    "(nagevraagd bij de ontvanger); het wordt niet opnieuw verstuurd.",
 )
 @_report_refusals
 def verstuur(
@@ -419,6 +430,7 @@ def verstuur(
     smtp_port: int,
     smtp_user: str,
     opnieuw: tuple[str, ...],
+    aangekomen: tuple[str, ...],
 ) -> None:
     """Toon wat verstuurd wordt, of verstuur met --verzend elke factuur precies één keer.
 
@@ -427,25 +439,17 @@ def verstuur(
     """
     import os
 
-    from .deliver import open_batch, plan, send
+    from .deliver import confirm_arrived, open_batch, plan, send
     from .mail import SmtpSettings
-    from .money import format_euro
 
     batch = open_batch(uitvoer)
     resend = frozenset(opnieuw)
+    if aangekomen:
+        for number in confirm_arrived(batch, aangekomen):
+            click.echo(f"{number} is vastgelegd als aangekomen; het wordt niet opnieuw verstuurd.")
     if not verzend:
-        items = plan(batch, resend)
-        click.echo(f"Facturen van {batch.name} (nog niets verstuurd; gebruik --verzend):")
-        for item in items:
-            to = ", ".join(item.to + item.cc) or "-"
-            click.echo(
-                f"  {item.invoice.number:<13} {item.invoice.name:<24} {format_euro(item.invoice.total):>14}  "
-                f"aan {to}  bijlage {item.attachment.name}  [{item.state}]"
-            )
-            if item.problem:
-                click.echo(f"      {item.problem}")
-        pending = sum(1 for i in items if i.pending)
-        click.echo(f"{pending} van {len(items)} te versturen.")
+        for line in dry_run_lines(batch.name, plan(batch, resend)):
+            click.echo(line)
         return
     if not smtp_host:
         raise click.UsageError("geef --smtp-host op of zet INKOOPKRACHT_SMTP_HOST")
@@ -462,6 +466,14 @@ def verstuur(
         click.echo(
             _styled(f"FOUT  {item.invoice.number} {item.invoice.name}: {error}.", "FOUT"), err=True
         )
+    for item, error in outcome.uncertain:
+        click.echo(
+            _styled(
+                f"WAARSCHUWING  {item.invoice.number} {item.invoice.name}: onzeker; {error}.",
+                "WAARSCHUWING",
+            ),
+            err=True,
+        )
     for item in outcome.skipped:
         if item.state != "verzonden":
             click.echo(
@@ -471,17 +483,63 @@ def verstuur(
                 ),
                 err=True,
             )
-    already = sum(1 for i in outcome.skipped if i.state == "verzonden")
-    click.echo(
-        f"Verzonden: {len(outcome.sent)}, mislukt: {len(outcome.failed)}, eerder verzonden: {already}, "
-        f"overgeslagen: {len(outcome.skipped) - already}."
-    )
-    if outcome.failed or any(i.state != "verzonden" for i in outcome.skipped):
-        click.echo(
-            "Draai 'verstuur --verzend' later opnieuw: alleen wat nog niet is verzonden gaat dan weg.",
-            err=True,
-        )
+    if outcome.stopped:
+        click.echo(_styled(outcome.stopped, "FOUT"), err=True)
+    for line in outcome.summary(batch.name):
+        click.echo(line)
+    if not outcome.complete:
         sys.exit(EXIT_REFUSED)
+
+
+# verstuur's list fits a terminal of 100 columns (issue 13).
+DRY_RUN_WIDTH = 100
+_STATES = {"verzonden": "al verstuurd"}
+
+
+def dry_run_lines(batch: str, items: list) -> list[str]:
+    """What `verstuur` without --verzend prints: per invoice its kind, total and state, then
+    to whom (CC apart), which files, and any problem; no line wider than DRY_RUN_WIDTH."""
+    import textwrap
+
+    from .money import format_euro
+
+    sent = sum(1 for item in items if item.state == "verzonden")
+    pending = sum(1 for item in items if item.pending)
+    if not sent:
+        state = "nog niets verstuurd; gebruik --verzend"
+    elif sent == len(items):
+        state = "alle al verstuurd"
+    else:
+        state = f"{sent} al verstuurd; gebruik --verzend voor de rest"
+    lines = [f"Facturen van {batch} ({state}):"]
+
+    def wrapped(label: str, text: str) -> list[str]:
+        return textwrap.wrap(
+            text,
+            DRY_RUN_WIDTH,
+            initial_indent=f"      {label}",
+            subsequent_indent=" " * (6 + len(label)),
+            break_on_hyphens=False,
+        )
+
+    for item in items:
+        invoice = item.invoice
+        kind = "creditnota" if invoice.kind == "creditnota" else "factuur"
+        name = invoice.name if len(invoice.name) <= 32 else invoice.name[:31] + "…"
+        shown = _STATES.get(item.state, item.state)
+        lines.append(
+            f"  {invoice.number:<13} {kind:<10} {name:<32} {format_euro(invoice.total):>15}  "
+            f"{shown}"
+        )
+        lines += wrapped("aan: ", ", ".join(item.to) or "-")
+        if item.cc:
+            lines += wrapped("cc:  ", ", ".join(item.cc))
+        files = [path.name for path in (item.attachments or (item.attachment,))]
+        lines += wrapped("bijlagen: ", ", ".join(files))
+        if item.problem:
+            lines += wrapped("", item.problem)
+    lines.append(f"{pending} van {len(items)} te versturen, {sent} al verstuurd.")
+    return lines
 
 
 @main.command()
@@ -503,6 +561,91 @@ def bewaak(map: Path, uit: Path | None) -> None:
 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     Watcher(map, uit, echo=lambda line, level: click.echo(_styled(line, level)), debug=debug).run()
+
+
+@main.command()
+@folder_argument
+@click.option(
+    "--uit",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Uitvoermap met het register van de afrekeningen (standaard: MAP/uitvoer).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Geef de wijzigingen als JSON.")
+@_report_refusals
+def wijzigingen(map: Path, uit: Path | None, as_json: bool) -> None:
+    """Toon wat er in de invoermap is veranderd sinds de laatste afrekening.
+
+    Vergelijkt de kalender en de begroting met de kopie van de invoer van de laatste afrekening
+    van hetzelfde jaar in het register: onderwerpen, deelnemers, categorieën, inwoners,
+    begrotingsposten, instellingen, kostenregels en toetredingen, elk met bestand › werkblad ›
+    cel en oud → nieuw. Schrijft niets.
+    """
+    import gc
+
+    from .previous import changes_since_last_settlement
+
+    gc.disable()  # a short run over two readings of the folder: nothing for the collector
+    comparison = changes_since_last_settlement(map, uit)
+    if as_json:
+        click.echo(json.dumps(comparison.as_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(comparison.headline())
+    for line in comparison.lines():
+        click.echo(line)
+    errors = sum(1 for f in comparison.findings if f.is_error)
+    if errors:
+        click.echo(
+            _styled(
+                f"WAARSCHUWING  de invoermap heeft {errors} "
+                f"{'fout' if errors == 1 else 'fouten'}; wat daar staat is niet vergeleken. "
+                f"Zie 'inkoopkracht-xl controleer {map}'.",
+                "WAARSCHUWING",
+            ),
+            err=True,
+        )
+
+
+@main.command()
+@folder_argument
+@click.argument("nieuw", type=click.Path(path_type=Path), metavar="NIEUW")
+@click.option(
+    "--jaar",
+    required=True,
+    type=click.IntRange(2000, 2100),
+    help="Het nieuwe begrotingsjaar, bijvoorbeeld 2025.",
+)
+@_report_refusals
+def jaarovergang(map: Path, nieuw: Path, jaar: int) -> None:
+    """Maak de werkmappen van volgend jaar uit die van dit jaar, in een nieuwe map.
+
+    Kopieert de kalender en de begroting met hun opmaak, extra kolommen, opmerkingen en
+    totaalregels. In de kopie: Jaar wordt het nieuwe jaar, Gerealiseerd leeg, de peildatum
+    1-1 van het jaar ervoor en de inwonertallen leeg (vul de CBS-cijfers in), geen
+    projectkosten en toetredingen. NIEUW mag niet bestaan of moet leeg zijn; in MAP wordt
+    niets geschreven.
+    """
+    from .next_year import next_year
+
+    done = next_year(map, nieuw, jaar)
+    click.echo(f"Jaarovergang {done.previous_year} → {done.year}: geschreven naar {done.folder}")
+    for old, new in done.files:
+        click.echo(f"  {new}" + (f" (uit {old})" if old != new else ""))
+        for edit in done.edits:
+            if edit.location.file == new:
+                where = " › ".join(p for p in (edit.location.sheet, edit.location.cell) if p)
+                click.echo(f"    {where + ': ' if where else ''}{edit.text}")
+    for warning in done.warnings:
+        click.echo(_styled(warning.text(), warning.level.value), err=True)
+    if done.to_fill:
+        click.echo(
+            f"Nog in te vullen of te herstellen ({len(done.to_fill)}), zoals 'controleer' ze noemt:"
+        )
+        for finding in done.to_fill:
+            click.echo("  " + _styled(finding.text(), finding.level.value))
+    click.echo(
+        f"Vul de inwonertallen van het CBS per 1-1-{done.year - 1} in, werk de begroting bij en "
+        f"controleer daarna met 'inkoopkracht-xl controleer {done.folder}'."
+    )
 
 
 def run() -> None:

@@ -57,6 +57,9 @@ NATIONAL_SECONDS_TARGET = 10.0
 NATIONAL_MB_TARGET = 500.0
 DOUBLE_RATIO_TARGET = 2.1
 HELP_SECONDS_TARGET = 0.2
+# Issue 14: `wijzigingen` on the national folder, changed as in `generate_changed`.
+CHANGES_SECONDS_TARGET = 2.0
+CHANGES_FOUND = "206 wijzigingen sinds de afrekening"
 # What every measured afrekening must print: the money-conservation check held (must-show 4).
 BALANCED = "controle facturen + eigen aandeel = kosten: OK"
 
@@ -160,6 +163,52 @@ def generate(size: str, folder: Path | str, seed: int = DEFAULT_SEED) -> Path:
     return folder
 
 
+def generate_changed(folder: Path | str, seed: int = DEFAULT_SEED) -> Path:
+    """The national folder as a coordinator brings it to the second half-year: the same seed's
+    rows with, in both workbooks, what `wijzigingen` must find (206 changes): a subject
+    renamed together with its cost lines and joins, 5 new subjects, 20 subjects with an extra
+    participant (10 of them with its join), 5 populations changed, every post realised, 50 cost
+    amounts changed, 10 cost lines removed and 100 new ones dated in the second half-year."""
+    from inkoopkracht_xl import layout
+    from inkoopkracht_xl.templates import write_input_workbook
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    calendar, budget = synthetic_rows(NATIONAL, seed)
+    rng = random.Random(seed + 1)
+    subjects, codes = calendar["Kalender"], [row[0] for row in calendar["Gemeenten"]]
+    renamed, new_name = subjects[10][1], f"{subjects[10][1]} (perceel 1)"
+    subjects[10][1] = new_name
+    for row in (*budget["Projectkosten"], *budget["Toetredingen"]):
+        if row[1 if len(row) > 3 else 0] == renamed:
+            row[1 if len(row) > 3 else 0] = new_name
+    for n in range(20):
+        row = subjects[100 + 7 * n]
+        extra = next(c for c in codes[::-1] if c not in row[3].split(", "))
+        row[3] = f"{row[3]}, {extra}"
+        if n < 10:
+            budget["Toetredingen"].append([row[1], extra, date(YEAR, 9, 1) + timedelta(days=n)])
+    for n in range(5):
+        subjects.append([3, f"Nieuwe verkenning {n + 1}", "2025", ", ".join(codes[:4]), None])
+    for row in budget["Inwoners"][:5]:
+        row[2] += 1_000
+    for row in budget["Begroting"]:
+        row[2] = row[1] - 100
+    costs = budget["Projectkosten"]
+    for row in costs[::400]:
+        row[4] += Decimal("12.34")
+    del costs[-10:]
+    for n in range(1, 101):
+        subject = subjects[rng.randrange(len(subjects) - 5)][1]
+        costs.append(
+            [f"K{YEAR}-9{n:05d}", subject, "Nagekomen kosten", date(YEAR, 7, 1), Decimal("250.00")]
+            + ["inwoners"]
+        )
+    write_input_workbook(folder / CALENDAR_FILE, layout.CALENDAR_SHEETS, calendar, created=CREATED)
+    write_input_workbook(folder / BUDGET_FILE, layout.BUDGET_SHEETS, budget, created=CREATED)
+    return folder
+
+
 def synthetic_rows(
     scale: Scale, seed: int = DEFAULT_SEED
 ) -> tuple[dict[str, list[list[object]]], dict[str, list[list[object]]]]:
@@ -242,8 +291,15 @@ def synthetic_rows(
         "payment_days": 30,
         "sender_name": "Inkoopkracht (synthetisch, benchmark)",
         "sender_address": "Postbus 1, 1000 AA Voorbeeld",
-        "sender_iban": "NL00 BANK 0123 4567 89 (voorbeeld)",
+        # The documentation IBAN (valid check digits) and made-up identifiers: with every field
+        # an e-invoice needs, each of the 341 invoices gets its PDF and its e-invoice (issue 13).
+        "sender_iban": "NL91 ABNA 0417 1643 00",
         "sender_email": "inkoop@example.org",
+        "sender_legal_name": f"Gemeente {names[lead]}",
+        "sender_street": "Voorbeeldstraat 1",
+        "sender_postcode": "1000 AA",
+        "sender_city": "Voorbeeld",
+        "sender_oin": "00000000000000000001",
     }
     calendar = {
         "Kalender": calendar_rows,
@@ -268,8 +324,10 @@ def synthetic_rows(
         "Projectkosten": cost_rows,
         "Toetredingen": join_rows,
         "Contacten": [
-            [code, f"Team Inkoop {names[code]}", f"inkoop@{code.lower()}.example.org", None]
-            for code in codes
+            # Code, Naam, E-mail, CC, Rechtspersoon, Straat, Postcode, Plaats, OIN, KvK, Uw kenmerk
+            [code, f"Team Inkoop {names[code]}", f"inkoop@{code.lower()}.example.org", None, None]
+            + [f"Voorbeeldstraat {n}", "1000 AA", names[code], f"{100 + n:020d}", None, code]
+            for n, code in enumerate(codes, start=1)
         ],
     }
     return calendar, budget
@@ -537,6 +595,17 @@ def print_targets(results: dict[str, Series], floor_label: str) -> None:
         )
     elif double:
         line("2x ÷ nationaal", "-", f"≤ {nl(DOUBLE_RATIO_TARGET, 1)}", double.failure or "-")
+    changes = results.get("wijzigingen")
+    if changes and changes.samples and not changes.failure:
+        seconds = changes.median_seconds()
+        line(
+            "wijzigingen nationaal (206 wijzigingen)",
+            f"{nl(seconds, 2)} s",
+            f"< {nl(CHANGES_SECONDS_TARGET, 0)} s",
+            verdict(seconds < CHANGES_SECONDS_TARGET),
+        )
+    elif changes:
+        line("wijzigingen nationaal", "-", f"< {nl(CHANGES_SECONDS_TARGET, 0)} s", changes.failure)
     if help_.samples:
         seconds = help_.median_seconds()
         line(
@@ -573,6 +642,37 @@ def generate_command(size: str, folder: Path, seed: int) -> list[str]:
         f"bench.generate({size!r}, {str(folder)!r}, {seed})"
     )
     return [sys.executable, "-c", code]
+
+
+def generate_changed_command(folder: Path, seed: int) -> list[str]:
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench; "
+        f"bench.generate_changed({str(folder)!r}, {seed})"
+    )
+    return [sys.executable, "-c", code]
+
+
+def prepare_changes(
+    folders: dict[str, Path], inputs: Path, scratch: Path, arguments: argparse.Namespace
+) -> tuple[Path, Path] | None:
+    """For the `wijzigingen` measurement: the national folder settled once (its register and
+    input copy) and the changed folder to compare with it. None without the national size."""
+    if "nationaal" not in folders:
+        return None
+    settled = scratch / "wijzigingen-uit"
+    command = [sys.executable, "-m", "inkoopkracht_xl", "afrekening", str(folders["nationaal"])]
+    done = measure(
+        [*command, "--periode", PERIOD, "--uit", str(settled)], cwd=scratch, timeout=3600
+    )
+    changed = inputs / "nationaal-gewijzigd"
+    if changed.exists():
+        shutil.rmtree(changed)
+    made = measure(generate_changed_command(changed, arguments.seed), cwd=scratch, timeout=3600)
+    if done.returncode != 0 or made.returncode != 0:
+        print((done.output + made.output)[-4000:])
+        print("De invoer voor de meting van wijzigingen kon niet worden gemaakt.")
+        return None
+    return changed, settled
 
 
 def help_command() -> list[str]:
@@ -671,10 +771,12 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
             print(f"De controle van {size} faalt; eerst de generator of de controle herstellen.")
             return 1
         folders[size] = folder
+    changes = prepare_changes(folders, inputs, scratch, arguments)
     print()
 
     afrekening = [sys.executable, "-m", "inkoopkracht_xl", "afrekening"]
-    results = {label: Series(label) for label in ("vloer", *folders, "--help")}
+    measured = ("vloer", *folders, *(["wijzigingen"] if changes else []), "--help")
+    results = {label: Series(label) for label in measured}
 
     # One untimed warm-up of the cheap commands, so byte-compiling the package is not measured.
     measure(floor, cwd=scratch, timeout=arguments.timeout)
@@ -688,7 +790,7 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
         )
         shutil.rmtree(warm, ignore_errors=True)
 
-    steps = ["vloer", *folders, "--help"]
+    steps = list(measured)
     for round_number in range(1, arguments.runs + 1):
         # Every other round in reverse order: a measurement that always followed a long one
         # (2x after nationaal) would carry the machine's state after it (heat, caches, other
@@ -700,6 +802,11 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
                 record(series, floor, scratch, arguments.timeout)
             elif step == "--help":
                 record(series, help_command(), scratch, arguments.timeout)
+            elif step == "wijzigingen":
+                changed, settled = changes
+                command = [sys.executable, "-m", "inkoopkracht_xl", "wijzigingen", str(changed)]
+                command += ["--uit", str(settled)]
+                record(series, command, scratch, arguments.timeout, expect=CHANGES_FOUND)
             elif not series.failure:  # timed out or failed before: not again
                 out = Path(tempfile.mkdtemp(dir=scratch))
                 command = [*afrekening, str(folders[step]), "--periode", PERIOD, "--uit", str(out)]
@@ -716,6 +823,11 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
         f"Afrekening: python -m inkoopkracht_xl afrekening MAP --periode {PERIOD} "
         "--uit <nieuwe lege map per run>"
     )
+    if changes:
+        print(
+            "Wijzigingen: python -m inkoopkracht_xl wijzigingen <landelijk, gewijzigd> --uit "
+            "<de landelijke map eenmaal afgerekend>"
+        )
     print(f"Hulp:       {' '.join(help_command())}")
     warmed = "vloer, --help" + (", jaarplan" if "jaarplan" in folders else "")
     print(

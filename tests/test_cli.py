@@ -12,12 +12,21 @@ from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
 
-from .builders import JAARPLAN, ROOT, fingerprint
+from .builders import JAARPLAN, LEGAL_SETTINGS, ROOT, buyer_cells, fingerprint
 
-COMMANDS = ("controleer", "verdeling", "afrekening", "verstuur", "bewaak", "sjabloon")
+COMMANDS = (
+    "controleer",
+    "verdeling",
+    "afrekening",
+    "verstuur",
+    "bewaak",
+    "sjabloon",
+    "wijzigingen",
+    "jaarovergang",
+)
 
 
-def test_help_lists_the_six_commands_in_dutch():
+def test_help_lists_every_command_in_dutch():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
     assert result.output.startswith("Gebruik: inkoopkracht-xl [OPTIES] OPDRACHT [ARGUMENTEN]...")
@@ -88,11 +97,14 @@ def test_filled_template_passes_controleer(tmp_path):
 
     book = openpyxl.load_workbook(budget)
     settings = book["Instellingen"]
+    legal = dict(LEGAL_SETTINGS)  # what the invoice and e-invoice need (issue 13)
     for row in settings.iter_rows(min_row=2):
         if row[0].value == "Jaar":
             row[1].value = 2024
         if row[0].value == "Penvoerder":  # required, a network member (issue 12)
             row[1].value = "ZM"
+        if row[0].value in legal:
+            row[1].value = legal[row[0].value]
     book["Begroting"].append(["Onvoorzien", 2000])
     for code, name, count in (
         ("DE", "Delft", 106086),
@@ -104,8 +116,13 @@ def test_filled_template_passes_controleer(tmp_path):
     book["Projectkosten"].append(
         ["F-1", "Software broker", "Advies", date(2024, 3, 1), 500, "gelijk"]
     )
-    for code in ("DE", "PN", "WE", "ZM"):
-        book["Contacten"].append([code, "Team Inkoop", f"inkoop@{code.lower()}.example.org"])
+    for number, code in enumerate(("DE", "PN", "WE", "ZM"), start=1):
+        street, postcode, city, oin, reference = buyer_cells(code, number)
+        book["Contacten"].append(
+            # Code, Naam, E-mail, CC, Rechtspersoon, Straat, Postcode, Plaats, OIN, KvK, Uw kenmerk
+            [code, "Team Inkoop", f"inkoop@{code.lower()}.example.org", None, None]
+            + [street, postcode, city, oin, None, reference]
+        )
     book.save(budget)
 
     result = CliRunner().invoke(main, ["controleer", str(folder)])

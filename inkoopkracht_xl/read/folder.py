@@ -52,8 +52,11 @@ def _is_candidate(path: Path) -> bool:
     return stat.S_ISREG(info.st_mode) and not hidden
 
 
-def load_folder(folder: Path) -> Loaded:
-    """Read and cross-check a drop folder. Refuses (InputRefused) only when there is no folder."""
+def load_folder(folder: Path, *, cross_checks: bool = True) -> Loaded:
+    """Read and cross-check a drop folder. Refuses (InputRefused) only when there is no folder.
+
+    `cross_checks` False skips the checks across the workbooks (check.py), for a reading whose
+    findings nobody reads: a previous settlement's copy of its inputs, to compare with."""
     if not folder.is_dir():
         raise InputRefused.single(
             Location(str(folder)),
@@ -102,15 +105,16 @@ def load_folder(folder: Path) -> Loaded:
     budget_reader.directory = calendar_reader.directory
     budget = read_budget(budget_reader)
     skipped = (*calendar_reader.skipped, *budget_reader.skipped)
-    findings.extend(
-        cross_check(
-            calendar,
-            budget,
-            budget_book.name,
-            unreadable_codes=frozenset(budget_reader.incomplete_keys),
-            populations_unreadable=INWONERS.name in budget_reader.unreadable_sheets,
+    if cross_checks:
+        findings.extend(
+            cross_check(
+                calendar,
+                budget,
+                budget_book.name,
+                unreadable_codes=frozenset(budget_reader.incomplete_keys),
+                populations_unreadable=INWONERS.name in budget_reader.unreadable_sheets,
+            )
         )
-    )
     inputs = Inputs(folder, calendar_book.path, budget_book.path, calendar, budget)
     return Loaded(inputs, tuple(findings), sha256, skipped)
 

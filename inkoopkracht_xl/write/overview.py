@@ -18,6 +18,7 @@ from ..allocate import (
     collaboration_matrix,
     participation_matrix,
 )
+from ..legal import ORGANISATION, nbsp
 from ..model import CATEGORIES, Finding, Inputs, RowKind, SkippedRow
 from ..money import format_euro
 from ..settle import Settlement
@@ -35,7 +36,6 @@ from .styles import (
     write_titles,
 )
 
-ORGANISATION = "Inkoopkracht ZHW"
 FULL_COLLABORATION = 60  # municipalities up to which Samenwerking shows the whole matrix
 
 
@@ -58,6 +58,8 @@ class Audit:
     findings: tuple[Finding, ...]
     # Rows of the inputs read as notes, sub-headings or checked totals: never data.
     skipped: tuple[SkippedRow, ...] = ()
+    # What changed since the previous settlement (previous.Comparison): the Wijzigingen sheet.
+    changes: object = None
 
 
 def write_overview(
@@ -89,6 +91,10 @@ def write_overview(
         _collaboration_sheet(workbook, styles, inputs, matrix)
         if settlement is not None:
             _settlement_sheet(workbook, styles, inputs, settlement, audit)
+        if audit.changes is not None:
+            from .changes_sheet import changes_sheet
+
+            changes_sheet(workbook, styles, audit.changes)
         _audit_sheet(workbook, styles, audit)
         workbook.close()
     return path
@@ -458,6 +464,12 @@ def _collaboration_sheet(
     )
 
 
+# Afrekening columns (Excel character units): Gemeente, Nummer, Soort, Omschrijving, Grondslag,
+# Kenmerk, Bedrag. 150 units fit landscape A4 at 95 % (a unit is about 1,85 mm of 10-point
+# Calibri; 271,6 mm between the margins): printed at 9,5 point, description and basis wrapped.
+_SETTLEMENT_WIDTHS = (20, 13, 12, 44, 35, 12, 14)
+
+
 def _settlement_sheet(
     workbook, styles: Styles, inputs: Inputs, settlement: Settlement, audit: Audit
 ) -> None:
@@ -471,7 +483,7 @@ def _settlement_sheet(
         f"Afrekening {batch}",
         f"Per gemeente de regels van deze periode, exclusief BTW. De penvoerder ({lead}) krijgt "
         "geen factuur; haar eigen aandeel staat hier wel, zodat de controle onderaan sluit.",
-        (7, 212),
+        (7, sum(_SETTLEMENT_WIDTHS)),
     )
     header_row = 3
     headers = ("Gemeente", "Nummer", "Soort", "Omschrijving", "Grondslag", "Kenmerk", "Bedrag")
@@ -485,12 +497,20 @@ def _settlement_sheet(
         # the check below can SUMIF the totals by kind.
         for line in invoice_rows(invoice):
             row += 1
+            description, basis = nbsp(line.description), nbsp(line.basis)
             sheet.write_string(row, 0, invoice.name, styles.text)
-            sheet.write_string(row, 3, line.description, styles.text)
-            sheet.write_string(row, 4, line.basis, styles.text)
+            sheet.write_string(row, 3, description, styles.wrap)
+            sheet.write_string(row, 4, basis, styles.wrap)
             if line.reference:
                 sheet.write_string(row, 5, line.reference, styles.code)
             sheet.write_number(row, 6, number(line.amount), styles.money)
+            # Wrapped text gets the height it needs; one line keeps the default, so rows are
+            # one, two or three lines tall and never squeezed.
+            set_wrapped_height(
+                sheet,
+                row,
+                [(description, _SETTLEMENT_WIDTHS[3]), (basis, _SETTLEMENT_WIDTHS[4])],
+            )
         row += 1
         label = "Eigen aandeel" if invoice.is_own_share else f"Totaal {invoice.kind}"
         sheet.write_string(row, 0, invoice.name, styles.total_label)
@@ -541,7 +561,7 @@ def _settlement_sheet(
         f"ROUND({billed_cell}+{own_cell}-{network_cell}-{costs_cell},2)=0",
         settlement.balanced,
     )
-    set_widths(sheet, (24, 13, 12, 84, 52, 13, 14))
+    set_widths(sheet, _SETTLEMENT_WIDTHS)
     sheet.freeze_panes(header_row + 1, 1)
     sheet.autofilter(header_row, 0, last_line, 6)
     print_setup(
