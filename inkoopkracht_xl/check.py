@@ -28,16 +28,21 @@ def cross_check(
     *,
     unreadable_codes: frozenset[str] = frozenset(),
     populations_unreadable: bool = False,
+    subjects_unreadable: bool = False,
 ) -> list[Finding]:
     """Every cross-check finding. Codes whose Inwoners row had an error, or an unreadable Inwoners
-    sheet, were reported already: their missing population is not reported again."""
+    sheet, were reported already: their missing population is not reported again. Likewise an
+    unreadable Kalender sheet: no cost line or join is reported for naming a subject it lacks."""
     if populations_unreadable:
         skip = {m.code for m in calendar.municipalities} | {
             code for s in calendar.subjects for code in s.participants
         }
     else:
         skip = set(unreadable_codes)
-    return list(_checks(calendar, budget, budget_file, frozenset(skip)))
+    findings = _checks(calendar, budget, budget_file, frozenset(skip))
+    if subjects_unreadable:
+        return [f for f in findings if f.message not in _unknown_subject_messages(budget)]
+    return list(findings)
 
 
 def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, ...]:
@@ -433,6 +438,12 @@ def _participants_known(
                 f"deelnemer {code} van '{subject.name}' heeft geen inwonertal",
                 "Voeg de gemeente toe aan het werkblad Inwoners.",
             )
+
+
+def _unknown_subject_messages(budget: Budget) -> set[str]:
+    """What `_unknown_subject` says for each subject the budget names."""
+    records = (*budget.cost_lines, *budget.joins)
+    return {_unknown_subject(Location(""), r.subject).message for r in records}
 
 
 def _unknown_subject(location: Location, name: str) -> Finding:

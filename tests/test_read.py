@@ -175,3 +175,21 @@ def test_ignored_files_do_not_claim_a_role(tmp_path, name):
     loaded = load_folder(folder)
     assert loaded.errors == ()
     assert loaded.inputs.budget_path.name == BUDGET
+
+
+def test_an_unreadable_kalender_gives_no_follow_on_errors_about_its_subjects(tmp_path):
+    """Two sheets for the calendar role: one error naming both, and not one error per cost line
+    or join for naming a subject 'not in the calendar' (it was never read)."""
+    folder = jaarplan_folder(tmp_path / "in")
+
+    def second_calendar(book):
+        book.copy_worksheet(book["Kalender"]).title = "Aanbestedingskalender 2024"
+
+    edit(folder / CALENDAR, second_calendar)
+    loaded = load_folder(folder)
+    errors = [f.text() for f in loaded.findings if f.is_error]
+    assert errors == [
+        f"FOUT  {CALENDAR} › Kalender: twee werkbladen kunnen het werkblad 'Kalender' zijn: "
+        "'Kalender' en 'Aanbestedingskalender 2024'. Laat er één staan of geef het andere een "
+        "andere naam; het programma kiest niet."
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..check import cross_check
 from ..errors import InputRefused
-from ..layout import BUDGET_MARKER, CALENDAR_MARKER, INWONERS
+from ..layout import BUDGET_MARKER, CALENDAR_MARKER, INWONERS, KALENDER
 from ..model import Finding, Inputs, Level, Location, SkippedRow
 from .budget import read_budget
 from .calendar import read_calendar
@@ -113,6 +113,7 @@ def load_folder(folder: Path, *, cross_checks: bool = True) -> Loaded:
                 budget_book.name,
                 unreadable_codes=frozenset(budget_reader.incomplete_keys),
                 populations_unreadable=INWONERS.name in budget_reader.unreadable_sheets,
+                subjects_unreadable=KALENDER.name in calendar_reader.unreadable_sheets,
             )
         )
     inputs = Inputs(folder, calendar_book.path, budget_book.path, calendar, budget)
