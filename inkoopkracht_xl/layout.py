@@ -242,7 +242,13 @@ SETTINGS_KEYS: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
 BEGROTING = SheetLayout(
     "Begroting",
     (
-        Column("post", "Post", explanation="Begrotingspost.", width=48),
+        Column(
+            "post",
+            "Post",
+            aliases=("Omschrijving", "Begrotingspost", "Kostenpost"),
+            explanation="Begrotingspost.",
+            width=48,
+        ),
         Column("budgeted", "Begroot", explanation="Begroot bedrag, exclusief BTW.", width=16),
         Column(
             "realised",

@@ -193,3 +193,14 @@ def test_an_unreadable_kalender_gives_no_follow_on_errors_about_its_subjects(tmp
         "'Kalender' en 'Aanbestedingskalender 2024'. Laat er één staan of geef het andere een "
         "andere naam; het programma kiest niet."
     ]
+
+
+def test_budget_posts_under_the_header_omschrijving(tmp_path):
+    """'Omschrijving' is how many coordinators head their budget posts: read as Post, same posts."""
+    folder = jaarplan_folder(tmp_path / "in")
+    edit(folder / BUDGET, lambda book: setattr(book["Begroting"]["A1"], "value", "Omschrijving"))
+    read, plain = load_folder(folder), load_folder(JAARPLAN)
+    assert not [f for f in read.findings if f.is_error]
+    assert read.inputs.budget.posts == plain.inputs.budget.posts
+    # 120.000 + 5.000 + 3.685 + 350 + 2.000 = 131.035, the jaarplan's total
+    assert read.inputs.budget.total_budgeted == Decimal("131035")
