@@ -39,10 +39,7 @@ def cross_check(
         }
     else:
         skip = set(unreadable_codes)
-    findings = _checks(calendar, budget, budget_file, frozenset(skip))
-    if subjects_unreadable:
-        return [f for f in findings if f.message not in _unknown_subject_messages(budget)]
-    return list(findings)
+    return list(_checks(calendar, budget, budget_file, frozenset(skip), subjects_unreadable))
 
 
 def participants_on(subject: Subject, day: date, budget: Budget) -> tuple[str, ...]:
@@ -62,7 +59,11 @@ def _warning(location: Location, message: str, fix: str = "") -> Finding:
 
 
 def _checks(
-    calendar: Calendar, budget: Budget, budget_file: str, skip: frozenset[str]
+    calendar: Calendar,
+    budget: Budget,
+    budget_file: str,
+    skip: frozenset[str],
+    subjects_unreadable: bool = False,
 ) -> Iterator[Finding]:
     settings = budget.settings
     year = settings.year
@@ -147,7 +148,8 @@ def _checks(
     for line in budget.cost_lines:
         subject = subjects.get(subject_key(line.subject))
         if subject is None:
-            yield _unknown_subject(line.source.at("subject"), line.subject)
+            if not subjects_unreadable:  # else the Kalender sheet's own error says it all
+                yield _unknown_subject(line.source.at("subject"), line.subject)
             continue
         if year and line.date.year != year:
             yield _error(
@@ -160,7 +162,8 @@ def _checks(
     for join in budget.joins:
         subject = subjects.get(subject_key(join.subject))
         if subject is None:
-            yield _unknown_subject(join.source.at("subject"), join.subject)
+            if not subjects_unreadable:
+                yield _unknown_subject(join.source.at("subject"), join.subject)
             continue
         if join.code not in subject.participants:
             yield _error(
@@ -438,12 +441,6 @@ def _participants_known(
                 f"deelnemer {code} van '{subject.name}' heeft geen inwonertal",
                 "Voeg de gemeente toe aan het werkblad Inwoners.",
             )
-
-
-def _unknown_subject_messages(budget: Budget) -> set[str]:
-    """What `_unknown_subject` says for each subject the budget names."""
-    records = (*budget.cost_lines, *budget.joins)
-    return {_unknown_subject(Location(""), r.subject).message for r in records}
 
 
 def _unknown_subject(location: Location, name: str) -> Finding:

@@ -55,6 +55,9 @@ class Workbook:
     _book: object = field(repr=False)
     sha256: str  # hex digest of exactly the bytes checked and parsed, for the audit trail
     _rows: dict[str, list[list[object]]] = field(default_factory=dict, repr=False)
+    _merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def name(self) -> str:
@@ -94,13 +97,16 @@ class Workbook:
         """((first row, first column), (last row, last column)), 0-based, of every merged range.
         Only a sheet calamine cannot read is refused (as by `rows`); anything else is a bug that
         must surface, never a merged-cell guard that switches itself off."""
+        if sheet in self._merged:  # asked per sheet and per text-only row: load the sheet once
+            return self._merged[sheet]
         from python_calamine import CalamineError
 
         try:
             ranges = self._book.get_sheet_by_name(sheet).merged_cell_ranges
         except (CalamineError, OSError):  # OSError: calamine's I/O error inside the archive
             raise self._unreadable(sheet) from None
-        return list(ranges or ())
+        self._merged[sheet] = list(ranges or ())
+        return self._merged[sheet]
 
     def _unreadable(self, sheet: str) -> InputRefused:
         return InputRefused.single(

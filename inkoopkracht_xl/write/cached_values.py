@@ -25,6 +25,8 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 
+from ..read import values
+
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384  # Excel's grid
 # Functions whose result does not follow from the cells they name.
 _DYNAMIC = {"INDIRECT", "OFFSET", "NOW", "TODAY", "RAND", "RANDBETWEEN", "CELL", "INFO"}
@@ -300,6 +302,21 @@ def _sum(
                 total += number
         return total
 
+    def operand(token: Token, *, in_range: bool) -> Decimal | None:
+        """A number, or cells: a whole range inside SUM, a single cell in =B5+B6-B7."""
+        if token.type != Token.OPERAND:
+            return None
+        if token.subtype == Token.NUMBER:
+            return _number(token.value)
+        if token.subtype != Token.RANGE:
+            return None
+        area = _range(token.value, home, workbook)
+        if area is None:
+            return None
+        if not in_range and (area.min_row != area.max_row or area.min_col != area.max_col):
+            return None
+        return cells(area, in_range=in_range)
+
     head = tokens[0]
     if head.type == Token.FUNC and head.subtype == Token.OPEN:
         function = head.value.rstrip("(").upper()
@@ -319,15 +336,7 @@ def _sum(
             arguments = arguments[1:]
         total = Decimal(0)
         for token in arguments:
-            if token.type != Token.OPERAND:
-                return None
-            if token.subtype == Token.NUMBER:
-                part = _number(token.value)
-            elif token.subtype == Token.RANGE:
-                area = _range(token.value, home, workbook)
-                part = None if area is None else cells(area, in_range=True)
-            else:
-                return None
+            part = operand(token, in_range=True)
             if part is None:
                 return None
             total += part
@@ -337,18 +346,7 @@ def _sum(
     expect_operand = True
     for token in tokens:
         if expect_operand:
-            if token.type != Token.OPERAND:
-                return None
-            if token.subtype == Token.NUMBER:
-                part = _number(token.value)
-            elif token.subtype == Token.RANGE:
-                area = _range(token.value, home, workbook)
-                single = area is not None and (
-                    area.min_row == area.max_row and area.min_col == area.max_col
-                )
-                part = cells(area, in_range=False) if single else None
-            else:
-                return None
+            part = operand(token, in_range=False)
             if part is None:
                 return None
             total += sign * part
@@ -366,7 +364,10 @@ def _number(value: object) -> Decimal | None:
     if isinstance(value, (int, Decimal)):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        try:
+            return values.number_to_decimal(value)  # as the reader takes it: Excel's 15 digits
+        except ValueError:  # inf, nan
+            return None
     if isinstance(value, str):
         try:
             return Decimal(value)
