@@ -20,8 +20,11 @@ from .styles import (
     Styles,
     number,
     print_setup,
+    set_lines_height,
     set_wrapped_height,
+    text_lines,
     wrapped_height,
+    wrapped_lines,
     write_titles,
 )
 
@@ -246,16 +249,8 @@ def _specification_sheet(workbook: Workbook, styles: Styles, document: InvoiceDo
         _write_text(sheet, row, 5, participants, styles.wrap_indent)
         _write_text(sheet, row, 6, basis, styles.wrap)
         sheet.write_number(row, 7, number(line.amount), styles.money)
-        set_wrapped_height(
-            sheet,
-            row,
-            [
-                (line.reference, 13),
-                (line.subject, 32),
-                (description, 30),
-                (participants, 19),
-                (basis, 28),
-            ],
+        set_lines_height(
+            sheet, row, max(_cost_line_lines(line, description, participants), text_lines(basis, 28))
         )
     last = row
     total_row = last + 1
@@ -281,6 +276,24 @@ def _specification_sheet(workbook: Workbook, styles: Styles, document: InvoiceDo
     sheet.autofilter(header_row, 0, last, columns - 1)
     print_setup(sheet, landscape=True, repeat_rows=(header_row, header_row), title=title)
     sheet.print_area(0, 0, reconcile_row, columns - 1)
+
+
+# Lines the cells describing a cost line take (the same on every participant's invoice), per
+# cost line: at national scale each recurs on some sixty invoices of a run.
+_COST_LINE_LINES: dict[tuple, int] = {}
+_COST_LINE_LIMIT = 30_000
+
+
+def _cost_line_lines(line, description: str, participants: str) -> int:
+    key = (line.reference, line.subject, description, participants)
+    lines = _COST_LINE_LINES.get(key)
+    if lines is None:
+        if len(_COST_LINE_LINES) >= _COST_LINE_LIMIT:
+            _COST_LINE_LINES.clear()
+        lines = _COST_LINE_LINES[key] = wrapped_lines(
+            [(line.reference, 13), (line.subject, 32), (description, 30), (participants, 19)]
+        )
+    return lines
 
 
 # Kalender columns: (header, width, header style); years are centred, clear of wrapped text.

@@ -151,6 +151,10 @@ class _Layout:
         else:
             pdf.core_fonts_encoding = "windows-1252"
             self.family = "helvetica"
+            # The footers are written by `_footers` once the page count is known: no '{nb}'
+            # for fpdf2 to look for in every page when the file is made.
+            pdf.footer_written = True
+            pdf.alias_nb_pages(None)
         pdf.footer_family = self.family
         self.pdf = pdf
         self._widths: dict[bool, _Widths] = {}
@@ -162,6 +166,7 @@ class _Layout:
         self.page_size = PORTRAIT
         self.left = MARGIN
         self.y = TOP
+        self._pages: list[tuple[tuple[float, float], float]] = []  # (size, margin) per page
         # Draws the header of the table being written again on each page it runs onto.
         self._table_header: Callable[[], None] | None = None
 
@@ -341,6 +346,7 @@ class _Layout:
         self._flush()
         self.pdf.set_margins(self.left, TOP, self.left)
         self.pdf.add_page(orientation="L" if landscape else "P")
+        self._pages.append((self.page_size, self.left))
         self._colour = self._pen = None
         self.y = TOP
         if not self.unicode:
@@ -370,7 +376,27 @@ class _Layout:
         if self.document.specified:
             self._specification()
         self._flush()
+        if not self.unicode:
+            self._footers()
         return bytes(self.pdf.output())
+
+    def _footers(self) -> None:
+        """Every page's footer, as `_pdf_class`'s footer draws it: a rule, the invoice, and
+        'pagina N van M' at the right, written into each page once M is known."""
+        pdf = self.pdf
+        total = len(self._pages)
+        for number, (size, left) in enumerate(self._pages, start=1):
+            pdf.page = number
+            self.page_size, self.left = size, left
+            baseline = size[1] - BOTTOM + 8
+            right = size[0] - left
+            self.rule(left, baseline - 4, right)
+            self.text(left, baseline, pdf.footer_left, size=SMALL, colour=GREY)
+            shown = f"pagina {number} van {total}"
+            x = right - pdf.c_margin - self.width(shown, SMALL)
+            self.text(x, baseline, shown, size=SMALL, colour=GREY)
+            self._flush()
+        pdf.page = total
 
     def _letterhead(self) -> None:
         document = self.document
@@ -646,8 +672,11 @@ def _pdf_class():
         class InvoicePdf(FPDF):
             footer_left = ""
             footer_family = "helvetica"
+            footer_written = False  # by _Layout._footers (core fonts), not here
 
             def footer(self) -> None:
+                if self.footer_written:
+                    return
                 baseline = self.h - BOTTOM + 8
                 self.set_draw_color(*RULE)
                 self.set_line_width(0.2)
