@@ -39,6 +39,8 @@ MAX_WORKERS = 4
 # (about 0,1 s) of each other whatever the number of invoices; a chunk that grew with the run
 # left one core idle for a second at twice national scale.
 CHUNK = 4
+# Threads per writer that flush its files to the disk while it makes the next one.
+FLUSHERS = 2
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,16 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
     )
     changes = _changes(pending_changes, findings)
     draft = SettlementRun(batch, out / batch, settlement, numbered, tuple(findings), 0, changes)
+    # The overview's Facturen sheet, read before this run replaces the batch's drafts.
+    from .write.invoices_sheet import invoice_list
+
+    listed = invoice_list(
+        batch,
+        numbered,
+        inputs.budget,
+        delivery=register.delivery(batch),
+        earlier=register.period_deliveries(period) if correction else (),
+    )
     staging = Path(tempfile.mkdtemp(prefix=f".{batch}.nieuw-", dir=out))
     # mkdtemp makes the folder private; the output folder gets the permissions of any new one.
     umask = os.umask(0)
@@ -276,6 +288,7 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
             now,
             lambda: register.replace_drafts(batch, period, numbered, info),
             issued,
+            listed,
         )
         # Last: the manifest marks the staging folder complete (recovery relies on it).
         _write_manifest(staging, batch, period, run_id, files)
@@ -410,9 +423,11 @@ def _write_outputs(
     now: datetime,
     record: Callable[[], int],
     issued: Mapping[str, date] | None = None,
+    listed: object = None,
 ) -> tuple[int, dict]:
     """Write every output into `staging`; `record()` (the register) runs while workers write.
-    `issued` maps earlier invoice numbers to their dates (what a credit note corrects).
+    `issued` maps earlier invoice numbers to their dates (what a credit note corrects);
+    `listed` is the overview's Facturen sheet (invoices_sheet.InvoiceList).
 
     Returns the register's run id and the manifest entry of every invoice."""
     from .write.overview import Audit, input_files, parameters_for, write_overview
@@ -437,6 +452,7 @@ def _write_outputs(
         findings=run.findings,
         skipped=loaded.skipped,
         changes=run.changes,
+        invoices=listed,
     )
     (staging / "facturen").mkdir()
     (staging / "mail").mkdir()
@@ -489,6 +505,8 @@ def produce(job: Job, inputs, created: datetime) -> tuple[str, dict]:
     Returns the manifest entry: file names with their SHA-256 (verstuur refuses a file changed
     since) and the draft's name.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from .mail import draft_bytes
     from .write.document import build_document
     from .write.invoice import write_invoice
@@ -503,40 +521,45 @@ def produce(job: Job, inputs, created: datetime) -> tuple[str, dict]:
     issued = {job.original[0]: job.original[1]} if job.original and job.original[1] else {}
     document = build_document(invoice, inputs, issued)
     pdf_path = path.with_suffix(".pdf")
-    pdf = write_invoice_pdf(pdf_path, document, created=created)
-    write_invoice(path, invoice, inputs, created=created, document=document)
-    entry = {
-        "bestand": path.name,
-        "sha256": sha256_of(path),
-        "pdf": pdf_path.name,
-        "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
-    }
-    files = [pdf_path]
-    xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
-    if xml is not None:
-        xml_path = path.with_suffix(".xml")
-        xml_path.write_bytes(xml)
-        sync_file(xml_path)
-        files.append(xml_path)
-        entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
-    files.append(path)
-    draft = None
-    if contact is not None:  # without one: a warning before writing (see missing_contacts)
-        message = draft_bytes(
-            invoice,
-            contact,
-            settings.sender,
-            files,
-            organisation=ORGANISATION,
-            when=created,
-            settings=settings,
-        )
-        draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
-        (job.staging / "mail" / draft).write_bytes(message)
-        sync_file(job.staging / "mail" / draft)
-    # Flushed here, in the worker that wrote it: hundreds of invoices flush side by side.
-    sync_file(path)
-    sync_file(pdf_path)
+    # Each file is flushed to the disk on a thread while the next one is made (fsync waits for
+    # the disk, not the processor); all are on the disk before this returns.
+    with ThreadPoolExecutor(FLUSHERS, thread_name_prefix="flush") as flusher:
+        flushed = []
+        pdf = write_invoice_pdf(pdf_path, document, created=created)
+        flushed.append(flusher.submit(sync_file, pdf_path))
+        write_invoice(path, invoice, inputs, created=created, document=document)
+        flushed.append(flusher.submit(sync_file, path))
+        entry = {
+            "bestand": path.name,
+            "sha256": sha256_of(path),
+            "pdf": pdf_path.name,
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+        }
+        files = [pdf_path]
+        xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
+        if xml is not None:
+            xml_path = path.with_suffix(".xml")
+            xml_path.write_bytes(xml)
+            flushed.append(flusher.submit(sync_file, xml_path))
+            files.append(xml_path)
+            entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
+        files.append(path)
+        draft = None
+        if contact is not None:  # without one: a warning before writing (missing_contacts)
+            message = draft_bytes(
+                invoice,
+                contact,
+                settings.sender,
+                files,
+                organisation=ORGANISATION,
+                when=created,
+                settings=settings,
+            )
+            draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
+            (job.staging / "mail" / draft).write_bytes(message)
+            flushed.append(flusher.submit(sync_file, job.staging / "mail" / draft))
+        for flush in flushed:
+            flush.result()  # a failed flush (a full or failing disk) fails the run
     entry["concept"] = draft
     return invoice.number, entry
 

@@ -648,6 +648,65 @@ def jaarovergang(map: Path, nieuw: Path, jaar: int) -> None:
     )
 
 
+@main.command()
+@click.argument("uit", type=click.Path(path_type=Path, file_okay=False), metavar="UIT")
+@click.option(
+    "--jaar",
+    type=click.IntRange(2000, 2100),
+    help="Toon alleen dit jaar (standaard: elk jaar in het register).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Geef de stand als JSON.")
+@_report_refusals
+def status(uit: Path, jaar: int | None, as_json: bool) -> None:
+    """Toon per periode wat is afgerekend en verstuurd, en wat de volgende stap is.
+
+    UIT is de uitvoermap met register.sqlite (standaard MAP/uitvoer). Per jaar in het
+    register en per periode: afgerekend of niet, de factuurnummers, het totaal, hoeveel
+    facturen er zijn verzonden, welke zijn mislukt of onzeker, en de correcties. Leest alleen
+    het register; schrijft niets.
+    """
+    from .status import status_of
+
+    found = status_of(uit, jaar)
+    if as_json:
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        return
+    for line in found.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.argument("uit", type=click.Path(path_type=Path, file_okay=False), metavar="UIT")
+@click.option(
+    "--jaar",
+    type=click.IntRange(2000, 2100),
+    metavar="JAAR",
+    help="Alleen dit jaar (standaard: elk jaar in het register).",
+)
+@click.option(
+    "--bestand",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="BESTAND",
+    help="Schrijf het rapport naar dit .xlsx-bestand (standaard UIT/rapport-<jaar>.xlsx, over "
+    "meer jaren UIT/rapport-<eerste>-<laatste>.xlsx).",
+)
+@_report_refusals
+def rapport(uit: Path, jaar: int | None, bestand: Path | None) -> None:
+    """Maak een Excel-rapport uit het register over alle periodes en jaren.
+
+    UIT is de uitvoermap met register.sqlite (standaard MAP/uitvoer). Per gemeente en jaar wat
+    er is gefactureerd (netwerk, projecten, toetredingen, correcties, creditnota's), per
+    onderwerp wie wat betaalde, elke factuur met haar status, grafieken, en de controle dat het
+    rapport precies de facturen in het register telt. Leest het register alleen.
+    """
+    from .year_report import write_year_report
+
+    done = write_year_report(uit, year=jaar, path=bestand)
+    click.echo(f"Rapport geschreven: {done.path}")
+    for line in done.report.summary():
+        click.echo(line)
+
+
 def run() -> None:
     """Entry point that never lets an encoding problem in the console crash a report.
 

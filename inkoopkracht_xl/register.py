@@ -160,6 +160,24 @@ class RunInfo:
     inputs: dict[str, str]  # file name -> SHA-256
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One recorded invoice and where its sending stands (`Register.deliveries`)."""
+
+    year: int
+    period: str
+    batch: str
+    code: str
+    name: str
+    kind: str
+    number: str  # "" for the penvoerder's own share
+    total: Decimal
+    # 'verzonden', 'bezig' (handed to the server, outcome unknown), 'mislukt' (latest message
+    # failed) or 'concept' (never sent)
+    state: str
+    error: str  # why the latest message failed, or how an uncertain one was settled
+
+
 class Register:
     """One connection to the ledger. Use `Register.open(path)`; write inside `transaction()`."""
 
@@ -169,12 +187,20 @@ class Register:
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path) -> Iterator[Register]:
+    def open(cls, path: Path, *, read_only: bool = False) -> Iterator[Register]:
         """The register at `path`, created or brought to the current schema first.
+
+        `read_only`: for commands that only look (status). The file is never created, changed
+        or migrated; a missing one or a file that is no register is refused (see
+        `_open_read_only`).
 
         Every SQLite error while it is open, here or in the caller's block, reaches the caller
         as a Dutch refusal naming the file and what to do (see `refusal`).
         """
+        if read_only:
+            with cls._open_read_only(path) as register:
+                yield register
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
@@ -188,6 +214,61 @@ class Register:
         except sqlite3.Error as problem:
             raise refusal(path, problem) from None
         finally:
+            connection.close()
+
+    @classmethod
+    @contextmanager
+    def _open_read_only(cls, path: Path) -> Iterator[Register]:
+        """The register at `path` for reading only, through SQLite's `mode=ro`.
+
+        Missing: refused (nothing is created). Not a register (no tables of ours, random
+        bytes): refused. Of an older schema: copied into memory and migrated there, so an old
+        register can be read as it is without writing to it; of a newer one: refused as
+        `_migrate` refuses it.
+        """
+        if not path.is_file():
+            raise InputRefused.single(
+                Location(str(path)),
+                "hier staat geen register (register.sqlite)",
+                "Geef de uitvoermap van een afrekening op (standaard MAP/uitvoer).",
+            )
+        try:
+            connection = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=LOCK_WAIT_SECONDS,
+                isolation_level=None,
+            )
+        except sqlite3.Error as problem:
+            raise refusal(path, problem) from None
+        copy: sqlite3.Connection | None = None
+        try:
+            tables = {
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            }
+            if not {"runs", "numbers", "invoices", "lines"} <= tables:
+                raise InputRefused.single(
+                    Location(str(path)),
+                    "dit bestand is geen register van inkoopkracht-xl",
+                    "Geef de uitvoermap van een afrekening op (standaard MAP/uitvoer), de map "
+                    "waarin afrekening register.sqlite heeft gemaakt.",
+                )
+            register = cls(path, connection)
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA_VERSION:
+                copy = sqlite3.connect(":memory:", isolation_level=None)
+                connection.backup(copy)
+                register = cls(path, copy)
+                register._migrate()
+            yield register
+        except sqlite3.Error as problem:
+            raise refusal(path, problem) from None
+        finally:
+            if copy is not None:
+                copy.close()
             connection.close()
 
     @contextmanager
@@ -250,6 +331,33 @@ class Register:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def deliveries(self) -> list[Delivery]:
+        """Every invoice the register holds (the penvoerder's own share too), oldest first, with
+        where its sending stands. One statement: a consistent picture while verstuur runs."""
+        rows = self.db.execute(
+            f"""SELECT i.year, i.period, i.batch, i.code, i.name, i.kind, COALESCE(i.number, ''),
+                       i.total_cents, {_SENT}, COALESCE(m.status, ''), COALESCE(m.error, '')
+                FROM invoices i
+                LEFT JOIN messages m
+                  ON m.id = (SELECT MAX(id) FROM messages WHERE number = i.number)
+                ORDER BY i.year, i.id"""
+        )
+        return [
+            Delivery(
+                year,
+                period,
+                batch,
+                code,
+                name,
+                kind,
+                number,
+                from_cents(cents),
+                "verzonden" if sent and message != "bezig" else (message or "concept"),
+                error,
+            )
+            for year, period, batch, code, name, kind, number, cents, sent, message, error in rows
+        ]
+
     def periods(self, year: int) -> dict[str, str]:
         """Period label -> 'verzonden' when any invoice of it was sent or may have been (a
         message 'bezig'), else 'concept' (SPEC §2: then its drafts can still be replaced)."""
@@ -304,6 +412,31 @@ class Register:
             "SELECT DISTINCT batch FROM invoices WHERE period = ? ORDER BY batch", (period.label,)
         )
         return [batch for (batch,) in rows]
+
+    def period_deliveries(
+        self, period: Period
+    ) -> list[tuple[str, str, str, str, str, Decimal, date, date, str, str, str]]:
+        """Every numbered invoice of the period over all its batches, in the order they were
+        made, with its latest message (the overview's Facturen sheet of a correction): (batch,
+        number, code, name, kind, total, issue date, due date, state, sent at, recipients).
+        State is that message's ('bezig', 'verzonden', 'mislukt'), else 'verzonden' or
+        'concept' as the invoice is; sent at is the ISO time the message was handed to the
+        server, recipients as recorded ('; '), both '' without a message."""
+        rows = self.db.execute(
+            """SELECT i.batch, i.number, i.code, i.name, i.kind, i.total_cents, i.issue_date,
+                      i.due_date, COALESCE(m.status, i.status), COALESCE(m.sent_at, ''),
+                      COALESCE(m.recipients, '')
+               FROM invoices i LEFT JOIN messages m
+                 ON m.id = (SELECT MAX(id) FROM messages WHERE number = i.number)
+               WHERE i.period = ? AND i.number IS NOT NULL
+               ORDER BY i.id""",
+            (period.label,),
+        )
+        return [
+            (batch, number, code, name, kind, from_cents(cents), date.fromisoformat(issued))
+            + (date.fromisoformat(due), state, sent_at, recipients)
+            for batch, number, code, name, kind, cents, issued, due, state, sent_at, recipients in rows
+        ]
 
     def history(self, period: Period, *, including_later: bool = False) -> History:
         """What was billed this year in periods that end before `period` ends (drafts count).
@@ -440,6 +573,29 @@ class Register:
             (year,),
         )
         return {number: date.fromisoformat(issued) for number, issued in rows}
+
+    def report_invoices(
+        self, years: Sequence[int]
+    ) -> list[tuple[int, int, str, str, str, str, int]]:
+        """The invoices of `years`, the penvoerder's own share included, for the rapport:
+        (id, year, period, batch, code, kind, total in cents)."""
+        marks = ",".join("?" * len(years))
+        return self.db.execute(
+            f"""SELECT id, year, period, batch, code, kind, total_cents FROM invoices
+                WHERE year IN ({marks}) ORDER BY id""",
+            tuple(years),
+        ).fetchall()
+
+    def report_lines(self, years: Sequence[int]) -> list[tuple[int, str, str, int]]:
+        """Every line of the invoices of `years` (own share included) for the rapport: (invoice
+        id, kind, subject, amount in cents). Only these four: at national scale a year has
+        some 150.000 lines, and each column more costs time (see report_invoices)."""
+        marks = ",".join("?" * len(years))
+        return self.db.execute(
+            f"""SELECT invoice_id, kind, subject, amount_cents FROM lines
+                WHERE invoice_id IN (SELECT id FROM invoices WHERE year IN ({marks}))""",
+            tuple(years),
+        ).fetchall()
 
     def holds(self, batch: str) -> bool:
         """Whether the register has invoices of this batch (voided drafts are gone)."""

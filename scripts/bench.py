@@ -60,6 +60,13 @@ HELP_SECONDS_TARGET = 0.2
 # Issue 14: `wijzigingen` on the national folder, changed as in `generate_changed`.
 CHANGES_SECONDS_TARGET = 2.0
 CHANGES_FOUND = "206 wijzigingen sinds de afrekening"
+# Issue 14: `status` on the register of the national folder settled once (nothing sent yet).
+STATUS_SECONDS_TARGET = 2.0
+STATUS_NEXT_STEP = "facturen nog niet verzonden)"
+# Issue 14: `rapport` over two national-scale years in one register (`prepare_report`).
+REPORT_SECONDS_TARGET = 10.0
+REPORT_OK = "Controle rapport = facturen in het register: OK."
+REPORT_PERIODS = (f"{YEAR}-H1", f"{YEAR}-H2", f"{YEAR + 1}")  # two half-years, then a whole year
 # What every measured afrekening must print: the money-conservation check held (must-show 4).
 BALANCED = "controle facturen + eigen aandeel = kosten: OK"
 
@@ -204,6 +211,35 @@ def generate_changed(folder: Path | str, seed: int = DEFAULT_SEED) -> Path:
             [f"K{YEAR}-9{n:05d}", subject, "Nagekomen kosten", date(YEAR, 7, 1), Decimal("250.00")]
             + ["inwoners"]
         )
+    write_input_workbook(folder / CALENDAR_FILE, layout.CALENDAR_SHEETS, calendar, created=CREATED)
+    write_input_workbook(folder / BUDGET_FILE, layout.BUDGET_SHEETS, budget, created=CREATED)
+    return folder
+
+
+def generate_next_year(folder: Path | str, seed: int = DEFAULT_SEED) -> Path:
+    """The national folder a year on (YEAR + 1), settled into the same register as YEAR for the
+    `rapport` measurement over two years: the same seed's rows with `Jaar`, the peildatum, the
+    Kenmerken and every cost and join date moved one year on (29 February to the 28th)."""
+    from inkoopkracht_xl import layout
+    from inkoopkracht_xl.templates import write_input_workbook
+
+    def later(day: date) -> date:
+        return date(day.year + 1, day.month, min(day.day, 28 if day.month == 2 else 31))
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    calendar, budget = synthetic_rows(NATIONAL, seed)
+    year_label = next(name for key, name, *_rest in layout.SETTINGS_KEYS if key == "year")
+    for row in budget["Instellingen"]:
+        if row[0] == year_label:
+            row[1] = YEAR + 1
+    for row in budget["Inwoners"]:
+        row[3] = later(row[3])
+    for row in budget["Projectkosten"]:
+        row[0] = row[0].replace(f"K{YEAR}-", f"K{YEAR + 1}-")
+        row[3] = later(row[3])
+    for row in budget["Toetredingen"]:
+        row[2] = later(row[2])
     write_input_workbook(folder / CALENDAR_FILE, layout.CALENDAR_SHEETS, calendar, created=CREATED)
     write_input_workbook(folder / BUDGET_FILE, layout.BUDGET_SHEETS, budget, created=CREATED)
     return folder
@@ -606,6 +642,28 @@ def print_targets(results: dict[str, Series], floor_label: str) -> None:
         )
     elif changes:
         line("wijzigingen nationaal", "-", f"< {nl(CHANGES_SECONDS_TARGET, 0)} s", changes.failure)
+    report = results.get("rapport")
+    if report and report.samples and not report.failure:
+        seconds = report.median_seconds()
+        line(
+            "rapport nationaal (twee jaren)",
+            f"{nl(seconds, 2)} s",
+            f"< {nl(REPORT_SECONDS_TARGET, 0)} s",
+            verdict(seconds < REPORT_SECONDS_TARGET),
+        )
+    elif report:
+        line("rapport nationaal", "-", f"< {nl(REPORT_SECONDS_TARGET, 0)} s", report.failure)
+    status = results.get("status")
+    if status and status.samples and not status.failure:
+        seconds = status.median_seconds()
+        line(
+            "status nationaal (register na afrekening)",
+            f"{nl(seconds, 2)} s",
+            f"< {nl(STATUS_SECONDS_TARGET, 0)} s",
+            verdict(seconds < STATUS_SECONDS_TARGET),
+        )
+    elif status:
+        line("status nationaal", "-", f"< {nl(STATUS_SECONDS_TARGET, 0)} s", status.failure)
     if help_.samples:
         seconds = help_.median_seconds()
         line(
@@ -673,6 +731,42 @@ def prepare_changes(
         print("De invoer voor de meting van wijzigingen kon niet worden gemaakt.")
         return None
     return changed, settled
+
+
+def generate_next_year_command(folder: Path, seed: int) -> list[str]:
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench; "
+        f"bench.generate_next_year({str(folder)!r}, {seed})"
+    )
+    return [sys.executable, "-c", code]
+
+
+def prepare_report(
+    folders: dict[str, Path], inputs: Path, scratch: Path, arguments: argparse.Namespace
+) -> Path | None:
+    """For the `rapport` measurement: one register holding two national-scale years, YEAR in
+    two half-years and YEAR + 1 (`generate_next_year`) at once. None without the national size."""
+    if "nationaal" not in folders:
+        return None
+    following = inputs / "nationaal-volgend-jaar"
+    if following.exists():
+        shutil.rmtree(following)
+    made = measure(generate_next_year_command(following, arguments.seed), cwd=scratch, timeout=3600)
+    out = scratch / "rapport-uit"
+    outputs = [made.output] if made.returncode else []
+    for period in REPORT_PERIODS:
+        folder = folders["nationaal"] if period.startswith(str(YEAR)) else following
+        command = [sys.executable, "-m", "inkoopkracht_xl", "afrekening", str(folder)]
+        done = measure(
+            [*command, "--periode", period, "--uit", str(out)], cwd=scratch, timeout=3600
+        )
+        if done.returncode:
+            outputs.append(done.output)
+    if outputs:
+        print("".join(outputs)[-4000:])
+        print("Het register voor de meting van rapport kon niet worden gemaakt.")
+        return None
+    return out
 
 
 def help_command() -> list[str]:
@@ -772,10 +866,15 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
             return 1
         folders[size] = folder
     changes = prepare_changes(folders, inputs, scratch, arguments)
+    report_out = prepare_report(folders, inputs, scratch, arguments)
     print()
 
     afrekening = [sys.executable, "-m", "inkoopkracht_xl", "afrekening"]
     measured = ("vloer", *folders, *(["wijzigingen"] if changes else []), "--help")
+    if changes:  # status reads the register the wijzigingen measurement settled
+        measured = (*measured[:-1], "status", measured[-1])  # --help stays last
+    if report_out:
+        measured = (*measured[:-1], "rapport", measured[-1])
     results = {label: Series(label) for label in measured}
 
     # One untimed warm-up of the cheap commands, so byte-compiling the package is not measured.
@@ -807,6 +906,13 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
                 command = [sys.executable, "-m", "inkoopkracht_xl", "wijzigingen", str(changed)]
                 command += ["--uit", str(settled)]
                 record(series, command, scratch, arguments.timeout, expect=CHANGES_FOUND)
+            elif step == "rapport":
+                command = [sys.executable, "-m", "inkoopkracht_xl", "rapport", str(report_out)]
+                command += ["--bestand", str(scratch / "rapport.xlsx")]
+                record(series, command, scratch, arguments.timeout, expect=REPORT_OK)
+            elif step == "status":
+                command = [sys.executable, "-m", "inkoopkracht_xl", "status", str(changes[1])]
+                record(series, command, scratch, arguments.timeout, expect=STATUS_NEXT_STEP)
             elif not series.failure:  # timed out or failed before: not again
                 out = Path(tempfile.mkdtemp(dir=scratch))
                 command = [*afrekening, str(folders[step]), "--periode", PERIOD, "--uit", str(out)]
@@ -827,6 +933,12 @@ def _bench(arguments: argparse.Namespace, scratch: Path, inputs: Path) -> int:
         print(
             "Wijzigingen: python -m inkoopkracht_xl wijzigingen <landelijk, gewijzigd> --uit "
             "<de landelijke map eenmaal afgerekend>"
+        )
+        print("Status:     python -m inkoopkracht_xl status <de landelijke map eenmaal afgerekend>")
+    if report_out:
+        print(
+            "Rapport:    python -m inkoopkracht_xl rapport <register met twee landelijke jaren: "
+            f"{', '.join(REPORT_PERIODS)}> --bestand <rapport.xlsx>"
         )
     print(f"Hulp:       {' '.join(help_command())}")
     warmed = "vloer, --help" + (", jaarplan" if "jaarplan" in folders else "")

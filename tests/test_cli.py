@@ -23,6 +23,8 @@ COMMANDS = (
     "sjabloon",
     "wijzigingen",
     "jaarovergang",
+    "status",
+    "rapport",
 )
 
 

@@ -38,5 +38,7 @@ def test_settlement_outputs_recalculate_to_their_cached_values(tmp_path):
     overview = run.folder / "overzicht-2024-H1.xlsx"
     invoice = next((run.folder / "facturen").glob("*Delft.xlsx"))
     assert len(formula_cells(overview)["Afrekening"]) == 7 + 3  # a subtotal per invoice, 3 checks
+    # Facturen: six invoices in rows 5-10, their count and total on row 11.
+    assert formula_cells(overview)["Facturen"] == ["B11", "G11"]
     assert recalculated_mismatches(overview, tmp_path / "o") == []
     assert recalculated_mismatches(invoice, tmp_path / "i") == []

@@ -295,6 +295,7 @@ def test_jaarplan_h1_gives_the_voorschotten(tmp_path):
         "Deelnamematrix",
         "Samenwerking",
         "Afrekening",
+        "Facturen",
         "Wijzigingen",
         "Verantwoording",
     ]

@@ -60,6 +60,8 @@ class Audit:
     skipped: tuple[SkippedRow, ...] = ()
     # What changed since the previous settlement (previous.Comparison): the Wijzigingen sheet.
     changes: object = None
+    # This settlement's invoices (invoices_sheet.InvoiceList): the Facturen sheet.
+    invoices: object = None
 
 
 def write_overview(
@@ -72,7 +74,8 @@ def write_overview(
     """Write the overview workbook to `path` atomically (a temporary file, then moved in place).
 
     With a settlement it also has the Afrekening sheet: every municipality's lines and total, and
-    the check that the invoices plus the penvoerder's own share equal the period's costs.
+    the check that the invoices plus the penvoerder's own share equal the period's costs; and
+    with the audit's invoices the Facturen sheet, the list to tick off before sending.
     """
     with atomic_file(path) as temporary:
         workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
@@ -91,6 +94,10 @@ def write_overview(
         _collaboration_sheet(workbook, styles, inputs, matrix)
         if settlement is not None:
             _settlement_sheet(workbook, styles, inputs, settlement, audit)
+            if audit.invoices is not None:
+                from .invoices_sheet import invoices_sheet
+
+                invoices_sheet(workbook, styles, audit.invoices)
         if audit.changes is not None:
             from .changes_sheet import changes_sheet
 

@@ -104,6 +104,15 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "num_format": WHOLE,
     },
     "total_mark": {"bold": True, "bg_color": TOTAL_FILL, "top": 1, "bottom": 6, "align": "center"},
+    # A count on a total row: "1 stuk", "5 stuks" (the Facturen sheet).
+    "total_count": {
+        "bold": True,
+        "bg_color": TOTAL_FILL,
+        "top": 1,
+        "bottom": 6,
+        "num_format": '[=1]0 "stuk";0 "stuks"',
+        "align": "left",
+    },
     "check": {"bold": True, "align": "center", "border": 1},
     "note": {"italic": True, "font_color": "#595959", "text_wrap": True},
     "warning": {"font_color": "#9C5700", "text_wrap": True},
@@ -128,6 +137,13 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     # Indented or centred cells keep a wrapped neighbour's text from touching them
     # (Excel indents only left-aligned cells, so the indented ones say align left).
     "wrap_indent": {"text_wrap": True, "align": "left", "indent": 1},
+    "error_indent": {
+        "font_color": "#9C0006",
+        "text_wrap": True,
+        "bold": True,
+        "align": "left",
+        "indent": 1,
+    },
     "header_wrap_indent": {
         "bold": True,
         "bg_color": BAND,
@@ -296,18 +312,32 @@ def _broken_lines(text: str, room: float) -> int:
     return max(lines, 1)
 
 
+def wrapped_lines(texts_and_widths: list[tuple[str, float]]) -> int:
+    """The lines the tallest of these wrapped cells takes (widths in Excel character units)."""
+    return max((text_lines(text, width) for text, width in texts_and_widths), default=1)
+
+
+def lines_height(lines: int, line_height: float = 13.0) -> float:
+    """A row height (points) that shows `lines` lines of wrapped 10-point Calibri text whole."""
+    return lines * line_height + 2
+
+
 def wrapped_height(texts_and_widths: list[tuple[str, float]], line_height: float = 13.0) -> float:
     """A row height (points) that shows wrapped 10-point Calibri text whole, no taller:
     LibreOffice does not grow rows itself. Widths are in Excel character units."""
-    lines = max((text_lines(text, width) for text, width in texts_and_widths), default=1)
-    return lines * line_height + 2
+    return lines_height(wrapped_lines(texts_and_widths), line_height)
 
 
 def set_wrapped_height(
     sheet: Worksheet, row: int, texts_and_widths: list[tuple[str, float]]
 ) -> None:
     """Give a row the height its wrapped text needs; a row whose text fits keeps the default."""
-    height = wrapped_height(texts_and_widths)
+    set_lines_height(sheet, row, wrapped_lines(texts_and_widths))
+
+
+def set_lines_height(sheet: Worksheet, row: int, lines: int) -> None:
+    """Give a row the height of `lines` wrapped lines; one line keeps the default height."""
+    height = lines_height(lines)
     if height > DEFAULT_ROW_HEIGHT:
         sheet.set_row(row, height)
 

@@ -1,0 +1,449 @@
+"""The rapport: what the register holds as invoiced, per municipality, year and subject (pandas).
+
+The only module that imports pandas (SPEC §5): the CLI imports it inside `rapport`, so every other
+command keeps its start-up time. Money is integer cents in the DataFrames (int64 sums are exact)
+and Decimal in everything this module hands on; never float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import InputRefused
+from .model import Location, subject_key
+from .money import format_euro, from_cents
+from .register import REGISTER_NAME, Delivery, Register
+
+# The columns of Per gemeente: every line falls in exactly one, so they add up to the total.
+NETWORK, PROJECTS, JOINS, CORRECTIONS = "Netwerk", "Projecten", "Toetredingen", "Correcties"
+KINDS = (NETWORK, PROJECTS, JOINS, CORRECTIONS)
+_COLUMN_OF_LINE = {"netwerk": NETWORK, "project": PROJECTS, "toetreding": JOINS}
+OWN_SHARE = "eigen aandeel"  # the penvoerder's statement: no number, never invoiced
+CREDIT_NOTE = "creditnota"
+ZERO = Decimal("0.00")
+CHART_MUNICIPALITIES = 25  # more bars than this and the chart shows the largest contributors
+TOP_SUBJECTS = 10
+_MANIFEST = "afrekening.json"  # what marks a period's own folder (afrekening.MANIFEST)
+
+
+@dataclass(frozen=True)
+class Party:
+    """One municipality's row of Per gemeente: per year the amounts in KINDS order (None where
+    it has no line of that kind), and how much of the year's total is in credit notes."""
+
+    code: str
+    name: str
+    amounts: dict[int, tuple[Decimal | None, ...]]
+    credit_notes: dict[int, Decimal] = field(default_factory=dict)
+
+    def total(self, year: int) -> Decimal:
+        return sum((a for a in self.amounts.get(year, ()) if a is not None), ZERO)
+
+    def grand_total(self) -> Decimal:
+        return sum((self.total(year) for year in self.amounts), ZERO)
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    """One subject of one year: what each municipality was invoiced for it (projects, joins and
+    their corrections, code -> amount), and the penvoerder's own share of it."""
+
+    year: int
+    subject: str
+    paid: dict[str, Decimal]
+    own_share: Decimal | None
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of the register (a period or one of its corrections) as the rapport counts it."""
+
+    year: int
+    batch: str
+    invoices: int  # invoices and credit notes, the own share not counted
+    sent: int
+    invoiced: Decimal
+    own_share: Decimal
+
+
+@dataclass(frozen=True)
+class YearReport:
+    """Everything the rapport workbook shows, as values (Decimal money); no pandas inside."""
+
+    register: Path
+    made_at: datetime
+    years: tuple[int, ...]  # in the report
+    register_years: tuple[int, ...]  # in the register
+    invoiced: tuple[Party, ...]  # municipalities that got invoices or credit notes, by name
+    own_shares: tuple[Party, ...]  # the penvoerder(s), their own share per year
+    subject_columns: tuple[tuple[str, str], ...]  # (code, name) of Per onderwerp, by name
+    subjects: tuple[SubjectRow, ...]
+    invoices: tuple[Delivery, ...]  # numbered invoices and credit notes, by year and number
+    batches: tuple[Batch, ...]
+    # The control figures, from the invoice totals in the register (not from its lines).
+    register_invoiced: Decimal
+    register_own_share: Decimal
+    # Invoices whose lines do not add up to their recorded total: "<number> (<batch>)".
+    unbalanced: tuple[str, ...]
+    version: str = __version__
+
+    @property
+    def invoiced_total(self) -> Decimal:
+        return sum((p.grand_total() for p in self.invoiced), ZERO)
+
+    @property
+    def own_share_total(self) -> Decimal:
+        return sum((p.grand_total() for p in self.own_shares), ZERO)
+
+    @property
+    def balanced(self) -> bool:
+        """The report's totals are the register's invoices, to the cent, and each invoice's
+        lines add up to its total."""
+        return (
+            self.invoiced_total == self.register_invoiced
+            and self.own_share_total == self.register_own_share
+            and not self.unbalanced
+        )
+
+    def contributions(self) -> list[tuple[str, str, dict[int, Decimal]]]:
+        """(code, name, year -> invoiced + own share) per municipality, largest first: what
+        each paid, the penvoerder included."""
+        paid: dict[str, dict[int, Decimal]] = {}
+        names: dict[str, str] = {}
+        for party in (*self.invoiced, *self.own_shares):
+            names.setdefault(party.code, party.name)
+            years = paid.setdefault(party.code, {})
+            for year in party.amounts:
+                years[year] = years.get(year, ZERO) + party.total(year)
+        rows = [(code, names[code], years) for code, years in paid.items()]
+        return sorted(rows, key=lambda r: (-sum(r[2].values()), r[1].casefold(), r[0]))
+
+    def top_subjects(self, limit: int = TOP_SUBJECTS) -> list[tuple[str, Decimal]]:
+        """The `limit` subjects (of a year) that cost most, largest first; the year is named
+        when the report covers more than one."""
+        rows = sorted(
+            (s for s in self.subjects if s.total > 0),
+            key=lambda s: (-s.total, s.subject.casefold(), s.year),
+        )[:limit]
+        several = len(self.years) > 1
+        return [(f"{s.subject} ({s.year})" if several else s.subject, s.total) for s in rows]
+
+    def summary(self) -> list[str]:
+        """What `rapport` prints under the path: years, totals, the check (Dutch)."""
+        count = len(self.invoices)
+        sent = sum(1 for i in self.invoices if i.state == "verzonden")
+        check = "OK" if self.balanced else "VERSCHIL"
+        what = "factuur of creditnota" if count == 1 else "facturen en creditnota's"
+        lines = [
+            f"Jaren: {', '.join(str(y) for y in self.years)}.",
+            f"Gefactureerd: {format_euro(self.invoiced_total)} in {count} {what} "
+            f"({sent} verzonden, {count - sent} niet).",
+            f"Eigen aandeel penvoerder (niet gefactureerd): {format_euro(self.own_share_total)}.",
+            f"Controle rapport = facturen in het register: {check}.",
+        ]
+        if self.unbalanced:
+            lines.append(
+                "De regels van deze facturen tellen niet op tot hun totaal: "
+                + ", ".join(self.unbalanced)
+            )
+        return lines
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """Where `rapport` wrote the workbook, and what is in it."""
+
+    path: Path
+    report: YearReport
+
+
+def write_year_report(
+    out: Path, *, year: int | None = None, path: Path | None = None, now: datetime | None = None
+) -> WrittenReport:
+    """Read the register in the output folder `out` (read only) and write the rapport workbook.
+
+    `year` limits it to one year; `path` (an .xlsx file) replaces the default
+    `out/rapport-<jaar>.xlsx` (`rapport-<eerste>-<laatste>.xlsx` over several years). Refuses
+    (InputRefused), writing nothing, a folder without a register, a file that is no register,
+    a register without invoices, a year it has no invoices of, and a target that is no .xlsx.
+    """
+    from .write.files import refusal_for
+    from .write.report_workbook import write_report
+
+    register_path = _register_path(out)
+    if path is not None and path.suffix.casefold() != ".xlsx":
+        raise InputRefused.single(
+            Location(str(path)),
+            "het rapport is een Excel-werkmap; deze bestandsnaam eindigt niet op .xlsx",
+            "Kies met --bestand een naam die eindigt op .xlsx, of laat --bestand weg voor "
+            f"{out / 'rapport-<jaar>.xlsx'}.",
+        )
+    with Register.open(register_path, read_only=True) as register, _snapshot(register):
+        deliveries = register.deliveries()
+        years = _chosen_years(register_path, deliveries, year)
+        data = lines_frame(
+            register.report_invoices(years), register.report_lines(years), register_path
+        )
+    report = build_report(
+        register_path, data, deliveries, years, now or datetime.now().replace(microsecond=0)
+    )
+    target = path if path is not None else out / f"rapport-{_years_label(years)}.xlsx"
+    try:
+        write_report(target, report)
+    except OSError as problem:
+        raise refusal_for(problem, target.parent) from None
+    return WrittenReport(target, report)
+
+
+@contextmanager
+def _snapshot(register: Register) -> Iterator[None]:
+    """One read transaction: the invoices and their lines as of one moment, even while an
+    afrekening or verstuur commits to the same register."""
+    register.db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        register.db.execute("COMMIT")
+
+
+def _register_path(out: Path) -> Path:
+    """The register in `out`, or a refusal that says which folder to give instead."""
+    register_path = out / REGISTER_NAME
+    if register_path.is_file():
+        return register_path
+    if not out.is_dir():
+        raise InputRefused.single(
+            Location(str(out)),
+            "deze uitvoermap bestaat niet",
+            "Geef de uitvoermap op waarin de afrekeningen zijn gemaakt (daar staat "
+            f"{REGISTER_NAME}; standaard MAP/uitvoer).",
+        )
+    if (out / _MANIFEST).is_file() and (out.parent / REGISTER_NAME).is_file():
+        raise InputRefused.single(
+            Location(str(out)),
+            "dit is de map van één periode, niet de uitvoermap met het register",
+            f"Geef de map erboven op: inkoopkracht-xl rapport {out.parent}",
+        )
+    raise InputRefused.single(
+        Location(str(out)),
+        f"in deze map staat geen register ({REGISTER_NAME}), dus nog geen afrekening om over "
+        "te rapporteren; er is niets geschreven",
+        "Geef de uitvoermap op waarin de afrekeningen zijn gemaakt (standaard MAP/uitvoer), of "
+        "maak eerst een afrekening met 'inkoopkracht-xl afrekening MAP --periode P'.",
+    )
+
+
+def _chosen_years(path: Path, deliveries: Sequence[Delivery], year: int | None) -> list[int]:
+    present = sorted({d.year for d in deliveries})
+    if not present:
+        raise InputRefused.single(
+            Location(str(path)),
+            "het register bevat nog geen facturen; er is niets om over te rapporteren",
+            "Maak eerst een afrekening met 'inkoopkracht-xl afrekening MAP --periode P'.",
+        )
+    if year is None:
+        return present
+    if year not in present:
+        listed = ", ".join(str(y) for y in present)
+        raise InputRefused.single(
+            Location(str(path)),
+            f"dit register heeft geen facturen van {year}, alleen van {listed}; er is niets "
+            "geschreven",
+            f"Kies met --jaar een van deze jaren ({listed}), of laat --jaar weg voor alle jaren. "
+            f"Staan de afrekeningen van {year} in een andere uitvoermap, geef die dan op.",
+        )
+    return [year]
+
+
+def _years_label(years: Sequence[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+
+
+# -- the tables (pandas) -----------------------------------------------------------------------
+
+_INVOICE_COLUMNS = ["invoice", "year", "period", "batch", "code", "invoice_kind", "total"]
+_LINE_COLUMNS = ["invoice", "kind", "subject", "cents"]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The register's invoices of the report's years and their lines, as DataFrames."""
+
+    invoices: pd.DataFrame  # _INVOICE_COLUMNS, total in cents
+    lines: pd.DataFrame  # _LINE_COLUMNS and the invoice's columns, plus `column` (Per gemeente)
+
+
+def lines_frame(invoices: Sequence[tuple], lines: Sequence[tuple], register: Path) -> Lines:
+    """The register's lines (Register.report_lines) with their invoice's year, period, batch,
+    code and kind (Register.report_invoices): cents as int64, and the Per gemeente column each
+    line falls in."""
+    heads = pd.DataFrame.from_records(invoices, columns=_INVOICE_COLUMNS)
+    frame = pd.DataFrame.from_records(lines, columns=_LINE_COLUMNS)
+    unknown = sorted(set(frame["kind"]) - set(_COLUMN_OF_LINE))
+    if unknown:
+        raise InputRefused.single(
+            Location(str(register)),
+            f"het register bevat regels van een onbekende soort ({', '.join(unknown)}); het is "
+            "gemaakt door een nieuwere versie van inkoopkracht-xl",
+            "Werk inkoopkracht-xl bij en maak het rapport opnieuw.",
+        )
+    frame["cents"] = frame["cents"].astype("int64")
+    frame = frame.merge(heads.drop(columns="total"), on="invoice", how="inner")
+    # A correction batch ('2024-H1-correctie-1') keeps the kinds it corrects (SPEC §2); here
+    # all its lines are Correcties, so the columns never count a line twice.
+    frame["column"] = frame["kind"].map(_COLUMN_OF_LINE)
+    frame.loc[frame["batch"] != frame["period"], "column"] = CORRECTIONS
+    return Lines(heads, frame)
+
+
+def build_report(
+    register: Path,
+    data: Lines,
+    deliveries: Sequence[Delivery],
+    years: Sequence[int],
+    made_at: datetime,
+) -> YearReport:
+    """The rapport's tables from the lines of `years` and every invoice in the register (pure)."""
+    chosen = [d for d in deliveries if d.year in set(years)]
+    names = {d.code: d.name for d in chosen}  # the latest name each code was invoiced under
+    frame = data.lines
+    own = frame["invoice_kind"] == OWN_SHARE
+    columns, subjects = _subjects(frame, own, names)
+    return YearReport(
+        register=register,
+        made_at=made_at,
+        years=tuple(years),
+        register_years=tuple(sorted({d.year for d in deliveries})),
+        invoiced=_parties(frame[~own], frame, names),
+        own_shares=_parties(frame[own], None, names),
+        subject_columns=columns,
+        subjects=subjects,
+        invoices=tuple(
+            sorted((d for d in chosen if d.kind != OWN_SHARE), key=lambda d: (d.year, d.number))
+        ),
+        batches=_batches(chosen),
+        register_invoiced=sum((d.total for d in chosen if d.kind != OWN_SHARE), ZERO),
+        register_own_share=sum((d.total for d in chosen if d.kind == OWN_SHARE), ZERO),
+        unbalanced=_unbalanced(data, chosen),
+    )
+
+
+def _parties(
+    part: pd.DataFrame, all_lines: pd.DataFrame | None, names: dict[str, str]
+) -> tuple[Party, ...]:
+    """Per municipality and year the sum of each column (a pivot table of cents, int64: a
+    missing combination is 0, never NaN and so never a float); with `all_lines`, also what of
+    it was in credit notes. A column the municipality had no line in stays empty (None)."""
+    if part.empty:
+        return ()
+    table = part.pivot_table(
+        index="code", columns=["year", "column"], values="cents", aggfunc="sum", fill_value=0
+    )
+    cells = table.to_dict()  # (year, column) -> code -> cents
+    present = set(part[["code", "year", "column"]].drop_duplicates().itertuples(index=False))
+    years = {code: sorted(set(y)) for code, y in part.groupby("code")["year"].unique().items()}
+    credit: dict[str, dict[int, Decimal]] = {}
+    if all_lines is not None:
+        notes = all_lines[all_lines["invoice_kind"] == CREDIT_NOTE]
+        for (code, year), cents in notes.groupby(["code", "year"])["cents"].sum().items():
+            credit.setdefault(code, {})[int(year)] = from_cents(int(cents))
+    parties = []
+    for code in table.index:
+        amounts = {
+            int(year): tuple(
+                from_cents(int(cells[(year, kind)][code]))
+                if (code, year, kind) in present
+                else None
+                for kind in KINDS
+            )
+            for year in years[code]
+        }
+        parties.append(Party(code, names.get(code, code), amounts, credit.get(code, {})))
+    return tuple(sorted(parties, key=lambda p: (p.name.casefold(), p.code)))
+
+
+def _subjects(
+    frame: pd.DataFrame, own: pd.Series, names: dict[str, str]
+) -> tuple[tuple[tuple[str, str], ...], tuple[SubjectRow, ...]]:
+    """Per subject and year who paid what: the invoiced municipalities' columns (by name) and
+    one row per subject, the penvoerder's own share apart."""
+    with_subject = frame["subject"] != ""
+    lines = frame.loc[with_subject, ["year", "subject", "code", "cents"]]
+    if lines.empty:
+        return (), ()
+    # Subjects are matched as the workbooks match them: case- and space-insensitive (keys
+    # worked out once per spelling); a row shows the first spelling the register has.
+    spellings = lines["subject"].unique()
+    keys = dict(zip(spellings, map(subject_key, spellings), strict=True))
+    lines = lines.assign(key=lines["subject"].map(keys), own=own[with_subject])
+    # One pass over the lines; the rest works on these sums (some 10.000 subject rows).
+    sums = lines.groupby(["year", "key", "own", "code"], sort=False)["cents"].sum()
+    shown = lines.groupby(["year", "key"], sort=False)["subject"].first().to_dict()
+    paid: dict[tuple[int, str], dict[str, Decimal]] = {}
+    own_share: dict[tuple[int, str], int] = {}
+    totals: dict[tuple[int, str], int] = {}
+    for (year, key, is_own, code), cents in sums.items():
+        subject = (int(year), key)
+        totals[subject] = totals.get(subject, 0) + int(cents)
+        if is_own:
+            own_share[subject] = own_share.get(subject, 0) + int(cents)
+        else:
+            paid.setdefault(subject, {})[code] = from_cents(int(cents))
+    rows = [
+        SubjectRow(
+            year,
+            shown[(year, key)],
+            paid.get((year, key), {}),
+            from_cents(own_share[(year, key)]) if (year, key) in own_share else None,
+            from_cents(cents),
+        )
+        for (year, key), cents in totals.items()
+    ]
+    rows.sort(key=lambda r: (r.year, subject_key(r.subject)))
+    codes = {code for row in rows for code in row.paid}
+    columns = sorted(((c, names.get(c, c)) for c in codes), key=lambda c: (c[1].casefold(), c[0]))
+    return tuple(columns), tuple(rows)
+
+
+def _unbalanced(data: Lines, chosen: Sequence[Delivery]) -> tuple[str, ...]:
+    """Invoices (own share included) whose lines do not add up to the total the register
+    recorded for them (an invoice without lines adds up to 0)."""
+    sums = data.lines.groupby("invoice")["cents"].sum().to_dict()
+    numbers = {(d.batch, d.code): d.number for d in chosen}
+    wrong = []
+    for invoice, batch, code, total in data.invoices[
+        ["invoice", "batch", "code", "total"]
+    ].itertuples(index=False):
+        if int(sums.get(invoice, 0)) != int(total):
+            wrong.append(f"{numbers.get((batch, code)) or OWN_SHARE + ' ' + code} ({batch})")
+    return tuple(wrong)
+
+
+def _batches(chosen: Sequence[Delivery]) -> tuple[Batch, ...]:
+    """Per batch: how many invoices, how many sent, what was invoiced and the own share."""
+    order: dict[tuple[int, str], list[Delivery]] = {}
+    for d in chosen:
+        order.setdefault((d.year, d.batch), []).append(d)
+    batches = []
+    for (year, batch), items in order.items():
+        billed = [d for d in items if d.kind != OWN_SHARE]
+        batches.append(
+            Batch(
+                year,
+                batch,
+                len(billed),
+                sum(1 for d in billed if d.state == "verzonden"),
+                sum((d.total for d in billed), ZERO),
+                sum((d.total for d in items if d.kind == OWN_SHARE), ZERO),
+            )
+        )
+    return tuple(batches)
