@@ -12,7 +12,9 @@ from .errors import InputRefused
 from .layout import INWONERS
 from .model import Finding, Location
 from .money import format_euro, format_number, format_percentage
-from .read.folder import Loaded, load_valid
+from .read.folder import Loaded
+from .terminal import RULE, Column, table_lines
+from .validate import load_valid
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,19 @@ class KeyReport:
 
     def as_table(self) -> str:
         """The key as a readable table with Dutch number formats, like the jaarplan's."""
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """`as_table` as lines (terminal.echo_lines prints the table's heading bold)."""
         key = self.key
-        rows = [("Code", "Gemeente", "Inwoners", "Percentage", f"Bijdrage {key.year}")]
-        rows += [
+        columns = (
+            Column("Code"),
+            Column("Gemeente"),
+            Column("Inwoners", ">"),
+            Column("Percentage", ">"),
+            Column(f"Bijdrage {key.year}", ">"),
+        )
+        shares = [
             (
                 s.code,
                 s.name,
@@ -38,32 +50,23 @@ class KeyReport:
             )
             for s in key.shares
         ]
-        rows.append(
-            (
-                "",
-                "Totaal",
-                format_number(key.total_inhabitants),
-                format_percentage(sum(s.percentage for s in key.shares)),
-                format_euro(key.total),
-            )
+        total = (
+            "",
+            "Totaal",
+            format_number(key.total_inhabitants),
+            format_percentage(sum(s.percentage for s in key.shares)),
+            format_euro(key.total),
         )
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
-
-        def line(row: tuple[str, ...]) -> str:
-            left = f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}"
-            right = "  ".join(f"{cell:>{widths[i]}}" for i, cell in enumerate(row[2:], start=2))
-            return f"{left}  {right}".rstrip()
-
-        rule = "-" * len(line(rows[0]))
+        table = table_lines(columns, [RULE, *shares, RULE, total], indent=0)
         method = "procent" if key.method == "procent" else "exact"
         unit = "hele euro's" if key.rounding == "euro" else "centen"
         head = (
             f"Verdeelsleutel netwerkbegroting {key.year}: {format_euro(key.total)} naar inwoners "
             f"(CBS per 1-1-{key.year - 1}), methode {method}, afgerond op {unit}."
         )
-        body = [head, "", line(rows[0]), rule, *(line(r) for r in rows[1:-1]), rule, line(rows[-1])]
+        body = [head, "", *table]
         body += [f"NB: {note}" for note in key.notes]
-        return "\n".join(body)
+        return body
 
     def as_json(self) -> dict:
         key = self.key
