@@ -7,7 +7,7 @@ declares the document's own namespace as the default without tricks. The lines a
 from one template and parsed back in one go (see `_lines`). Insertion order is kept for
 elements and attributes and nothing depends on a clock, so the same inputs give the same bytes.
 
-What the official rules need and a coordinator can forget is listed once, in `missing_fields`:
+What the official rules need and a coordinator can forget is listed once, in `rules.missing_fields`:
 `controleer` reports it at the cell, and `ubl_document` refuses a document without it
 (`EInvoiceIncomplete`), so a missing field is our located message, never a validator's error.
 
@@ -39,6 +39,7 @@ from xml.sax.saxutils import escape as _escape
 from lxml import etree as ET
 
 from .model import Contact, Invoice, InvoiceLine, Settings
+from .rules import RequiredField, missing_fields
 from .settle import Period
 
 PEPPOL = "peppol"
@@ -68,95 +69,6 @@ CENT = Decimal("0.01")
 DEFAULT_VAT_NOTE_O = "Niet onderworpen aan btw"
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-
-INSTELLINGEN = "Instellingen"
-CONTACTEN = "Contacten"
-
-
-@dataclass(frozen=True)
-class RequiredField:
-    """A field of Instellingen or Contacten the e-invoice needs, named as the workbook names it."""
-
-    sheet: str  # "Instellingen" or "Contacten"
-    name: str  # the key (Instellingen) or column (Contacten): "OIN", "Straat"
-    attributes: tuple[str, ...]  # Sender or Contact attributes; any one of them filled suffices
-    purpose: str  # Dutch: what it becomes in the e-invoice, for the message
-
-    def __str__(self) -> str:
-        return f"{self.sheet} › {self.name}"
-
-
-def _field(sheet: str, name: str, attributes: str, purpose: str) -> RequiredField:
-    return RequiredField(sheet, name, tuple(attributes.split()), purpose)
-
-
-# The seller's fields every e-invoice needs (Sender attributes), with the rule that demands each.
-REQUIRED_SELLER: tuple[RequiredField, ...] = (
-    _field(INSTELLINGEN, "Rechtspersoon", "legal_name", "juridische naam van de verkoper (BR-06)"),
-    _field(INSTELLINGEN, "Straat", "street", "adres van de verkoper (NL-R-002, BR-NL-3)"),
-    _field(INSTELLINGEN, "Postcode", "postcode", "adres van de verkoper (NL-R-002, BR-NL-3)"),
-    _field(INSTELLINGEN, "Plaats", "city", "adres van de verkoper (NL-R-002, BR-NL-3)"),
-    _field(
-        INSTELLINGEN,
-        "OIN",
-        "oin",
-        "elektronisch adres en identificatie van de verkoper (PEPPOL-EN16931-R020, BR-NL-1)",
-    ),
-    _field(INSTELLINGEN, "IBAN", "iban", "rekening voor de SEPA-overboeking (BR-61)"),
-)
-# Only where Btw = E (exempt): the seller's VAT number and the exemption's statement.
-REQUIRED_SELLER_EXEMPT: tuple[RequiredField, ...] = (
-    _field(
-        INSTELLINGEN, "Btw-nummer", "vat_number", "btw-nummer van de verkoper bij Btw = E (BR-E-02)"
-    ),
-    _field(
-        INSTELLINGEN,
-        "Btw-toelichting",
-        "vat_note",
-        "reden van de btw-vrijstelling bij Btw = E (BR-E-10)",
-    ),
-)
-# The buyer's fields (Contact attributes). Rechtspersoon is not here: it defaults to
-# 'Gemeente <naam>'.
-REQUIRED_BUYER: tuple[RequiredField, ...] = (
-    _field(CONTACTEN, "Straat", "street", "adres van de koper (NL-R-004, BR-NL-4)"),
-    _field(CONTACTEN, "Postcode", "postcode", "adres van de koper (NL-R-004, BR-NL-4)"),
-    _field(CONTACTEN, "Plaats", "city", "adres van de koper (NL-R-004, BR-NL-4)"),
-    _field(
-        CONTACTEN,
-        "OIN",
-        "oin",
-        "elektronisch adres en identificatie van de koper (PEPPOL-EN16931-R010, BR-NL-10)",
-    ),
-    _field(
-        CONTACTEN,
-        "Uw kenmerk of Inkoopordernummer",
-        "buyer_reference order_number",
-        "referentie van de koper (PEPPOL-EN16931-R003, BR-NL-2)",
-    ),
-)
-
-
-def missing_seller_fields(settings: Settings) -> list[RequiredField]:
-    """The Instellingen fields an e-invoice needs that are empty, in the order listed above."""
-    required = REQUIRED_SELLER + (REQUIRED_SELLER_EXEMPT if settings.vat_category == "E" else ())
-    # Btw-toelichting lives on Settings, the others on its Sender.
-    owner = {
-        a: settings if a == "vat_note" else settings.sender for f in required for a in f.attributes
-    }
-    return [f for f in required if not any(_clean(getattr(owner[a], a)) for a in f.attributes)]
-
-
-def missing_buyer_fields(contact: Contact | None) -> list[RequiredField]:
-    """The Contacten fields an e-invoice needs that are empty (all of them without a row)."""
-    if contact is None:
-        return list(REQUIRED_BUYER)
-    return [f for f in REQUIRED_BUYER if not any(_clean(getattr(contact, a)) for a in f.attributes)]
-
-
-def missing_fields(settings: Settings, contact: Contact | None) -> list[RequiredField]:
-    """Every field an e-invoice for this buyer still lacks: the seller's, then the buyer's."""
-    return missing_seller_fields(settings) + missing_buyer_fields(contact)
 
 
 class EInvoiceIncomplete(ValueError):
@@ -212,6 +124,40 @@ def _build(
 ) -> bytes:
     """The document without the required-fields check (the tests use it to show that every
     required field is demanded by a rule)."""
+    _refuse_unfit(invoice, profile, pdf, pdf_name)
+    credit = invoice.total < 0
+    sign = -1 if credit else 1
+    reference = _reference(invoice, original)
+    if credit and reference is None:
+        raise ValueError(
+            f"creditnota {invoice.number} verwijst niet naar de factuur die zij corrigeert"
+        )
+    vat = _VatCategory.of(settings)
+
+    namespace = CREDIT_NOTE_NS if credit else INVOICE_NS
+    root = ET.Element(
+        f"{{{namespace}}}{'CreditNote' if credit else 'Invoice'}",
+        nsmap={None: namespace, "cac": CAC, "cbc": CBC},
+    )
+    _head(root, invoice, settings, contact, profile, reference, credit)
+    _document_references(root, contact, profile, reference)
+    _attachment(root, invoice, pdf, pdf_name, credit)
+    _seller(_cac(_cac(root, "AccountingSupplierParty"), "Party"), settings, vat)
+    _buyer(_cac(_cac(root, "AccountingCustomerParty"), "Party"), invoice, contact)
+    if not credit:
+        _payment_means(root, invoice, settings, profile)
+    _cbc(_cac(root, "PaymentTerms"), "Note", _payment_terms(invoice, settings, contact, credit))
+    amounts = [sign * line.amount for line in invoice.lines]
+    _totals(root, sum(amounts, Decimal("0.00")), vat)
+    root.extend(_lines(invoice, amounts, credit, vat))
+
+    # lxml's own declaration uses single quotes; some receivers' parsers look for the usual one.
+    body = ET.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
+    return XML_DECLARATION + body
+
+
+def _refuse_unfit(invoice: Invoice, profile: str, pdf: bytes, pdf_name: str) -> None:
+    """ValueError for an invoice that cannot be an e-invoice, whatever the settings hold."""
     if profile not in PROFILES:
         raise ValueError(f"geen e-factuur voor profiel '{profile}' (wel: peppol, si-ubl)")
     if invoice.is_own_share:
@@ -223,21 +169,17 @@ def _build(
     if not pdf or not _clean(pdf_name):
         raise ValueError(f"factuur {invoice.number}: de PDF (met bestandsnaam) ontbreekt")
 
-    credit = invoice.total < 0
-    sign = -1 if credit else 1
-    reference = _reference(invoice, original)
-    if credit and reference is None:
-        raise ValueError(
-            f"creditnota {invoice.number} verwijst niet naar de factuur die zij corrigeert"
-        )
-    sender = settings.sender
-    vat = _VatCategory.of(settings)
 
-    namespace = CREDIT_NOTE_NS if credit else INVOICE_NS
-    root = ET.Element(
-        f"{{{namespace}}}{'CreditNote' if credit else 'Invoice'}",
-        nsmap={None: namespace, "cac": CAC, "cbc": CBC},
-    )
+def _head(
+    root: ET._Element,
+    invoice: Invoice,
+    settings: Settings,
+    contact: Contact,
+    profile: str,
+    reference: tuple[str, date | None] | None,
+    credit: bool,
+) -> None:
+    """The document's identity: profile, number, dates, type, note, currency, period."""
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID[profile])
     _cbc(root, "ProfileID", PROFILE_ID)
     _cbc(root, "ID", invoice.number)
@@ -254,6 +196,11 @@ def _build(
     _cbc(invoice_period, "StartDate", period.start.isoformat())
     _cbc(invoice_period, "EndDate", period.end.isoformat())
 
+
+def _document_references(
+    root: ET._Element, contact: Contact, profile: str, reference: tuple[str, date | None] | None
+) -> None:
+    """The buyer's order number and the invoice this one corrects, where there are."""
     if _clean(contact.order_number):
         _cbc(_cac(root, "OrderReference"), "ID", contact.order_number)
     if reference is not None:
@@ -262,6 +209,11 @@ def _build(
         if reference[1] is not None and profile == PEPPOL:
             _cbc(preceding, "IssueDate", reference[1].isoformat())
 
+
+def _attachment(
+    root: ET._Element, invoice: Invoice, pdf: bytes, pdf_name: str, credit: bool
+) -> None:
+    """The PDF, embedded."""
     attachment = _cac(root, "AdditionalDocumentReference")
     _cbc(attachment, "ID", invoice.number)
     _cbc(
@@ -277,22 +229,22 @@ def _build(
         filename=_clean(pdf_name),
     )
 
-    _seller(_cac(_cac(root, "AccountingSupplierParty"), "Party"), settings, vat)
-    _buyer(_cac(_cac(root, "AccountingCustomerParty"), "Party"), invoice, contact)
 
-    if not credit:
-        means = _cac(root, "PaymentMeans")
-        _cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER)
-        _cbc(means, "PaymentID", invoice.number)
-        if _clean(sender.iban):
-            account = _cac(means, "PayeeFinancialAccount")
-            _cbc(account, "ID", _compact(sender.iban))
-            if _clean(sender.bic) and profile == PEPPOL:
-                _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", _compact(sender.bic))
-    _cbc(_cac(root, "PaymentTerms"), "Note", _payment_terms(invoice, settings, contact, credit))
+def _payment_means(root: ET._Element, invoice: Invoice, settings: Settings, profile: str) -> None:
+    """A SEPA credit transfer to the sender's account (an invoice; a credit note has none)."""
+    sender = settings.sender
+    means = _cac(root, "PaymentMeans")
+    _cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER)
+    _cbc(means, "PaymentID", invoice.number)
+    if _clean(sender.iban):
+        account = _cac(means, "PayeeFinancialAccount")
+        _cbc(account, "ID", _compact(sender.iban))
+        if _clean(sender.bic) and profile == PEPPOL:
+            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", _compact(sender.bic))
 
-    amounts = [sign * line.amount for line in invoice.lines]
-    total = sum(amounts, Decimal("0.00"))
+
+def _totals(root: ET._Element, total: Decimal, vat: _VatCategory) -> None:
+    """No VAT, and the document's totals, all equal to the sum of the lines."""
     tax_total = _cac(root, "TaxTotal")
     _amount(tax_total, "TaxAmount", Decimal(0))
     subtotal = _cac(tax_total, "TaxSubtotal")
@@ -304,12 +256,6 @@ def _build(
     for name in ("LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount"):
         _amount(monetary, name, total)
     _amount(monetary, "PayableAmount", total)
-
-    root.extend(_lines(invoice, amounts, credit, vat))
-
-    # lxml's own declaration uses single quotes; some receivers' parsers look for the usual one.
-    body = ET.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
-    return XML_DECLARATION + body
 
 
 @dataclass(frozen=True)

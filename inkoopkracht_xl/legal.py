@@ -114,7 +114,7 @@ def nbsp(text: str) -> str:
 
 
 # -- what the printed invoice still lacks ---------------------------------------------------------
-# The e-invoice's own list is einvoice.missing_fields (what it refuses without); this is what a
+# The e-invoice's own list is rules.missing_fields (what it refuses without); this is what a
 # printed invoice needs to be booked when no e-invoice is made (E-factuur = nee).
 
 # (Instellingen key, Dutch name): the issuer's facts every invoice prints.

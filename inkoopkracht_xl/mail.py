@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import re
 import secrets
 import smtplib
 import ssl
@@ -17,7 +16,8 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from .model import Contact, Invoice, Sender, Settings
+from .addresses import UnsafeHeader, checked_address, clean_name, recipients
+from .model import CREDIT_NOTE, Contact, Invoice, Sender, Settings
 from .money import format_euro
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -27,50 +27,10 @@ ATTACHMENTS = {
     ".xml": (("application", "xml"), "de e-factuur (UBL) voor uw financiële systeem"),
     ".xlsx": (XLSX_TYPE, "de specificatie (Excel): per kostenpost hoe uw aandeel is berekend"),
 }
-# A deliberately plain address check: one @, no spaces or quotes, a dotted domain.
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
-
-
-class UnsafeHeader(ValueError):
-    """A name or address from a workbook that would break or inject into an e-mail header."""
-
-
-def clean_name(text: str) -> str:
-    """A display name for a header: no line breaks (header injection), no control characters."""
-    if _LINE_BREAKS.search(text):
-        raise UnsafeHeader(f"'{text!r}' bevat een regelovergang")
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()
-
-
-def checked_address(text: str) -> str:
-    address = text.strip()
-    if _LINE_BREAKS.search(address) or not _ADDRESS.fullmatch(address):
-        raise UnsafeHeader(f"'{address}' is geen geldig e-mailadres")
-    return address
-
-
-@dataclass(frozen=True)
-class Recipients:
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return self.to + self.cc
-
-
-def recipients(contact: Contact) -> Recipients:
-    return Recipients(
-        tuple(checked_address(a) for a in contact.emails),
-        tuple(checked_address(a) for a in contact.cc),
-    )
 
 
 def subject_line(invoice: Invoice, organisation: str) -> str:
-    kind = "Creditnota" if invoice.kind == "creditnota" else "Factuur"
+    kind = "Creditnota" if invoice.kind == CREDIT_NOTE else "Factuur"
     return clean_name(f"{kind} {invoice.number} {organisation} {invoice.period}")
 
 
@@ -85,14 +45,11 @@ def body(
     """The Dutch text of the message: number, total, due date, which attachment is which, and
     whom to ask. `attachments` are the file names; `settings` (when given) say how a credit
     note's money comes back and what the VAT statement is."""
-    from .legal import account_holder, credit_return, vat_statement
+    from .legal import vat_statement
 
     greeting = f"Beste {contact.name}," if contact.name else "Geachte heer, mevrouw,"
-    amount = format_euro(abs(invoice.total))
-    due = f"{invoice.due_date:%d-%m-%Y}" if invoice.due_date else ""
-    credit = invoice.kind == "creditnota"
+    credit = invoice.kind == CREDIT_NOTE
     kind = "creditnota" if credit else "factuur"
-    vat = vat_statement(settings) if settings is not None else ""
     lines = [greeting, ""]
     lines.append(
         f"Hierbij ontvangt u {kind} {invoice.number} van {organisation} over de kostenverdeling "
@@ -102,31 +59,9 @@ def body(
         what = "corrigeert" if credit else "is een correctie op"
         lines.append(f"Deze {kind} {what} factuur {invoice.refers_to}.")
     lines.append("")
-    if credit:
-        lines.append(f"Bedrag in uw voordeel: {amount}.")
-        if settings is not None:
-            lines.append(
-                credit_return(invoice, settings, contact, organisation).replace("\u00a0", " ")
-            )
-        else:
-            lines.append("Hoe dit bedrag terugkomt, staat op de creditnota.")
-    else:
-        lines += [f"Totaalbedrag: {amount}", f"Vervaldatum: {due}"]
-        if sender.iban:
-            holder = account_holder(settings) if settings is not None else sender.name
-            lines.append(
-                f"Betalen op: {sender.iban} t.n.v. {holder or organisation}, onder vermelding "
-                f"van {invoice.number}."
-            )
-    lines.append(vat if settings is not None else "Geen btw.")
-    named = [name for name in attachments if Path(name).suffix.lower() in ATTACHMENTS]
-    if named:
-        lines += ["", "In de bijlagen, alleen voor uw gemeente:"]
-        for name in named:
-            what = ATTACHMENTS[Path(name).suffix.lower()][1].format(kind=kind)
-            lines.append(f"- {name}: {what}")
-        if any(name.lower().endswith(".pdf") for name in named):
-            lines.append(f"De PDF en de e-factuur zijn dezelfde {kind}: boek één van beide.")
+    lines += _amount_lines(invoice, contact, sender, organisation, settings)
+    lines.append(vat_statement(settings) if settings is not None else "Geen btw.")
+    lines += _attachment_lines(attachments, kind)
     contact_line = "Vragen? Neem contact op met " + (sender.name or organisation)
     if sender.email:
         contact_line += f" via {sender.email}"
@@ -139,6 +74,48 @@ def body(
         sender.name or organisation,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _amount_lines(
+    invoice: Invoice,
+    contact: Contact,
+    sender: Sender,
+    organisation: str,
+    settings: Settings | None,
+) -> list[str]:
+    """The amount and how it is paid: to whom (an invoice), or how it comes back (a credit note)."""
+    from .legal import account_holder, credit_return
+
+    amount = format_euro(abs(invoice.total))
+    if invoice.kind == CREDIT_NOTE:
+        if settings is None:
+            back = "Hoe dit bedrag terugkomt, staat op de creditnota."
+        else:
+            back = credit_return(invoice, settings, contact, organisation).replace("\u00a0", " ")
+        return [f"Bedrag in uw voordeel: {amount}.", back]
+    due = f"{invoice.due_date:%d-%m-%Y}" if invoice.due_date else ""
+    lines = [f"Totaalbedrag: {amount}", f"Vervaldatum: {due}"]
+    if sender.iban:
+        holder = account_holder(settings) if settings is not None else sender.name
+        lines.append(
+            f"Betalen op: {sender.iban} t.n.v. {holder or organisation}, onder vermelding "
+            f"van {invoice.number}."
+        )
+    return lines
+
+
+def _attachment_lines(attachments: Sequence[str], kind: str) -> list[str]:
+    """Which attachment is which, for the municipality's finance department."""
+    named = [name for name in attachments if Path(name).suffix.lower() in ATTACHMENTS]
+    if not named:
+        return []
+    lines = ["", "In de bijlagen, alleen voor uw gemeente:"]
+    for name in named:
+        what = ATTACHMENTS[Path(name).suffix.lower()][1].format(kind=kind)
+        lines.append(f"- {name}: {what}")
+    if any(name.lower().endswith(".pdf") for name in named):
+        lines.append(f"De PDF en de e-factuur zijn dezelfde {kind}: boek één van beide.")
+    return lines
 
 
 def build_message(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..addresses import UnsafeHeader, checked_address
 from ..layout import (
     BEGROTING,
     CONTACTEN,
@@ -28,7 +30,7 @@ from ..model import (
 )
 from . import identifiers, values
 from .municipalities import Directory
-from .table import Reader, normalise_header
+from .table import Reader, Row, normalise_header
 
 _PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
 # The largest Dutch municipality has under a million inhabitants, the country under 18 million;
@@ -80,11 +82,8 @@ def _days(value: object) -> int:
 
 
 def _address(value: object) -> str:
-    """One e-mail address, checked as the mail module will use it (a message header): an address
-    it would refuse must be found here, at its cell, and not halfway through a settlement.
-    Imported here: the mail module loads smtplib and ssl, which reading needs only for this."""
-    from ..mail import UnsafeHeader, checked_address
-
+    """One e-mail address, checked as the e-mail will carry it (a message header): an address
+    it would refuse must be found here, at its cell, and not halfway through a settlement."""
     address = values.text(value)
     try:
         return checked_address(address)
@@ -132,86 +131,109 @@ _SETTING_PARSERS: dict[str, Callable[[object], object]] = {
 }
 
 
+@dataclass
+class _SettingRows:
+    """What the Instellingen rows hold, by settings key."""
+
+    parsed: dict[str, object] = field(default_factory=dict)  # the readable values
+    cells: dict[str, Location] = field(default_factory=dict)  # each key's value cell
+    rows: dict[str, int] = field(default_factory=dict)
+    empty: set[str] = field(default_factory=set)
+    invalid: set[str] = field(default_factory=set)  # filled in but unreadable: an error there
+
+
 def _settings(reader: Reader) -> Settings:
     table = reader.table(INSTELLINGEN)
-    names = {normalise_header(dutch): key for key, dutch, *_ in SETTINGS_KEYS}
-    explanations = {key: explanation for key, _, _, explanation, _ in SETTINGS_KEYS}
-    parsed: dict[str, object] = {}
-    cells: dict[str, Location] = {}
-    rows: dict[str, int] = {}
-    empty: set[str] = set()
-    invalid: set[str] = set()
-    sheet_location = Location(reader.book.name, INSTELLINGEN.name)
+    found = _SettingRows()
     for row in table.rows if table else ():
-        key = names.get(normalise_header(row["key"]))
-        if key is None:
-            reader.warn(
-                row.source.at("key"),
-                f"onbekende instelling '{values.text(row['key'])}' wordt genegeerd",
-                "Gebruik een van: " + ", ".join(dutch for _, dutch, *_ in SETTINGS_KEYS) + ".",
-            )
-            continue
-        if key in cells:
-            dutch = values.text(row["key"])
-            reader.error(
-                row.source.at("key"),
-                f"de instelling '{dutch}' staat dubbel (ook in rij {rows[key]})",
-                "Laat er één staan: het programma kiest niet zelf welke geldt.",
-            )
-            continue
-        rows[key] = row.source.row
-        cells[key] = row.source.at("value")
-        if values.is_empty(row["value"]):
-            empty.add(key)
-            continue
-        parse = reader.directory.resolve_one if key == "lead" else _SETTING_PARSERS.get(key)
-        value = reader.field(row, "value", parse or values.text, fix=explanations[key])
-        if value is not None:
-            parsed[key] = value
-        else:
-            invalid.add(key)
-    if table is not None and "year" not in cells:
+        _setting_row(reader, row, found)
+    if table is not None and "year" not in found.cells:
         reader.error(
-            sheet_location,
+            Location(reader.book.name, INSTELLINGEN.name),
             "de instelling 'Jaar' ontbreekt",
             "Voeg een rij 'Jaar' toe met het begrotingsjaar.",
         )
-    elif "year" in empty:
+    elif "year" in found.empty:
         reader.error(
-            cells["year"], "'Jaar' is leeg", "Vul het begrotingsjaar in, bijvoorbeeld 2024."
+            found.cells["year"], "'Jaar' is leeg", "Vul het begrotingsjaar in, bijvoorbeeld 2024."
         )
+    return _settings_from(found)
+
+
+_SETTING_NAMES = {normalise_header(dutch): key for key, dutch, *_ in SETTINGS_KEYS}
+_EXPLANATIONS = {key: explanation for key, _, _, explanation, _ in SETTINGS_KEYS}
+
+
+def _setting_row(reader: Reader, row: Row, found: _SettingRows) -> None:
+    """One Instellingen row into `found`; an unknown or repeated key is reported and skipped."""
+    key = _SETTING_NAMES.get(normalise_header(row["key"]))
+    if key is None:
+        reader.warn(
+            row.source.at("key"),
+            f"onbekende instelling '{values.text(row['key'])}' wordt genegeerd",
+            "Gebruik een van: " + ", ".join(dutch for _, dutch, *_ in SETTINGS_KEYS) + ".",
+        )
+        return
+    if key in found.cells:
+        dutch = values.text(row["key"])
+        reader.error(
+            row.source.at("key"),
+            f"de instelling '{dutch}' staat dubbel (ook in rij {found.rows[key]})",
+            "Laat er één staan: het programma kiest niet zelf welke geldt.",
+        )
+        return
+    found.rows[key] = row.source.row
+    found.cells[key] = row.source.at("value")
+    if values.is_empty(row["value"]):
+        found.empty.add(key)
+        return
+    parse = reader.directory.resolve_one if key == "lead" else _SETTING_PARSERS.get(key)
+    value = reader.field(row, "value", parse or values.text, fix=_EXPLANATIONS[key])
+    if value is not None:
+        found.parsed[key] = value
+    else:
+        found.invalid.add(key)
+
+
+def _settings_from(found: _SettingRows) -> Settings:
+    """The Settings of what was read, with each setting's default where it was not."""
+    parsed = found.parsed
+
+    def text(key: str, default: str = "") -> str:
+        return str(parsed.get(key, default))
+
     return Settings(
         year=int(parsed.get("year", 0)),
-        lead=str(parsed.get("lead", "")),
-        method=str(parsed.get("method", "procent")),
-        rounding=str(parsed.get("rounding", "euro")),
-        invoice_prefix=str(parsed.get("invoice_prefix", "IK")),
+        lead=text("lead"),
+        method=text("method", "procent"),
+        rounding=text("rounding", "euro"),
+        invoice_prefix=text("invoice_prefix", "IK"),
         payment_days=int(parsed.get("payment_days", 30)),
         sender=Sender(
-            name=str(parsed.get("sender_name", "")),
-            address=str(parsed.get("sender_address", "")),
-            iban=str(parsed.get("sender_iban", "")),
-            email=str(parsed.get("sender_email", "")),
-            legal_name=str(parsed.get("sender_legal_name", "")),
-            street=str(parsed.get("sender_street", "")),
-            postcode=str(parsed.get("sender_postcode", "")),
-            city=str(parsed.get("sender_city", "")),
-            kvk=str(parsed.get("sender_kvk", "")),
-            oin=str(parsed.get("sender_oin", "")),
-            vat_number=str(parsed.get("sender_vat_number", "")),
-            contact_person=str(parsed.get("sender_contact_person", "")),
-            phone=str(parsed.get("sender_phone", "")),
-            bic=str(parsed.get("sender_bic", "")),
+            name=text("sender_name"),
+            address=text("sender_address"),
+            iban=text("sender_iban"),
+            email=text("sender_email"),
+            legal_name=text("sender_legal_name"),
+            street=text("sender_street"),
+            postcode=text("sender_postcode"),
+            city=text("sender_city"),
+            kvk=text("sender_kvk"),
+            oin=text("sender_oin"),
+            vat_number=text("sender_vat_number"),
+            contact_person=text("sender_contact_person"),
+            phone=text("sender_phone"),
+            bic=text("sender_bic"),
         ),
-        vat_category=str(parsed.get("vat_category", "O")),
-        vat_note=str(parsed.get("vat_note", "")),
-        einvoice=str(parsed.get("einvoice", "peppol")),
+        vat_category=text("vat_category", "O"),
+        vat_note=text("vat_note"),
+        einvoice=text("einvoice", "peppol"),
         # Filled in (even if unreadable): then a missing e-invoice field is an error, not a
         # warning (SPEC §1). An empty cell counts as not filled in.
-        einvoice_set="einvoice" in cells and "einvoice" not in empty,
-        credit_method=str(parsed.get("credit_method", "verrekenen")),
-        cells=tuple(cells.items()),
-        invalid=frozenset(invalid),
+        einvoice_set="einvoice" in found.cells and "einvoice" not in found.empty,
+        credit_method=text("credit_method", "verrekenen"),
+        cells=tuple(found.cells.items()),
+        invalid=frozenset(found.invalid),
     )
 
 

@@ -1,4 +1,6 @@
-"""The drop folder: which workbook is the calendar and which the budget, read into one Inputs."""
+"""The drop folder: which workbook is the calendar and which the budget, read into one Inputs.
+
+Reading only: the checks across the workbooks run above it (validate.load_folder)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..check import cross_check
 from ..errors import InputRefused
 from ..layout import BUDGET_MARKER, CALENDAR_MARKER, INWONERS, KALENDER
 from ..model import Finding, Inputs, Level, Location, SkippedRow
@@ -19,6 +20,15 @@ OWNER_PREFIX = "~$"  # Excel's lock file beside a workbook that is open
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """What reading found unreadable and reported already, so the cross-checks stay silent on it."""
+
+    codes: frozenset[str] = frozenset()  # Inwoners rows with an error of their own
+    populations: bool = False  # the Inwoners sheet as a whole
+    subjects: bool = False  # the Kalender sheet as a whole
+
+
+@dataclass(frozen=True)
 class Loaded:
     """The outcome of reading a drop folder: the inputs (None when unusable) and every finding."""
 
@@ -27,6 +37,7 @@ class Loaded:
     sha256: dict[str, str]  # file name -> hex digest, for the audit trail
     # Rows read as notes, sub-headings and totals (never data), for controleer and the audit.
     skipped: tuple[SkippedRow, ...] = ()
+    unreadable: Unreadable = Unreadable()
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -52,11 +63,9 @@ def _is_candidate(path: Path) -> bool:
     return stat.S_ISREG(info.st_mode) and not hidden
 
 
-def load_folder(folder: Path, *, cross_checks: bool = True) -> Loaded:
-    """Read and cross-check a drop folder. Refuses (InputRefused) only when there is no folder.
-
-    `cross_checks` False skips the checks across the workbooks (check.py), for a reading whose
-    findings nobody reads: a previous settlement's copy of its inputs, to compare with."""
+def read_unchecked(folder: Path) -> Loaded:
+    """Read a drop folder, without the checks across its workbooks (validate.load_folder adds
+    them). Refuses (InputRefused) only when there is no folder."""
     if not folder.is_dir():
         raise InputRefused.single(
             Location(str(folder)),
@@ -105,27 +114,13 @@ def load_folder(folder: Path, *, cross_checks: bool = True) -> Loaded:
     budget_reader.directory = calendar_reader.directory
     budget = read_budget(budget_reader)
     skipped = (*calendar_reader.skipped, *budget_reader.skipped)
-    if cross_checks:
-        findings.extend(
-            cross_check(
-                calendar,
-                budget,
-                budget_book.name,
-                unreadable_codes=frozenset(budget_reader.incomplete_keys),
-                populations_unreadable=INWONERS.name in budget_reader.unreadable_sheets,
-                subjects_unreadable=KALENDER.name in calendar_reader.unreadable_sheets,
-            )
-        )
+    unreadable = Unreadable(
+        frozenset(budget_reader.incomplete_keys),
+        populations=INWONERS.name in budget_reader.unreadable_sheets,
+        subjects=KALENDER.name in calendar_reader.unreadable_sheets,
+    )
     inputs = Inputs(folder, calendar_book.path, budget_book.path, calendar, budget)
-    return Loaded(inputs, tuple(findings), sha256, skipped)
-
-
-def load_valid(folder: Path) -> Loaded:
-    """Read a drop folder for work that needs correct inputs: any error refuses (with all errors)."""
-    loaded = load_folder(folder)
-    if loaded.errors or loaded.inputs is None:
-        raise InputRefused(loaded.errors)
-    return loaded
+    return Loaded(inputs, tuple(findings), sha256, skipped, unreadable)
 
 
 def _one_for_role(

@@ -1067,7 +1067,26 @@ def _read_parts(
     sheets = _read_workbook(archive, workbook, budget)
     targets = _read_relationships(archive, relationships, budget, posixpath.dirname(WORKBOOK_PART))
     done = {WORKBOOK_PART, WORKBOOK_RELS_PART}  # parts read already
+    sheet_by_part = _sheet_parts(sheets, targets, members, done, where)
+    # Before the sheets: the formats (which cells are struck through or bold), and each sheet's
+    # relationships (which table parts are its tables).
+    styles = _read_styles(archive, members, targets, budget, done, sheet_by_part)
+    table_sheet = _table_parts(archive, members, budget, done, sheet_by_part)
+    scans, tables = _scan_members(
+        archive, members, budget, done, sheet_by_part, table_sheet, styles
+    )
+    totals = _apply_tables(tables, scans)
+    return _workbook_info(sheets, scans, totals)
 
+
+def _sheet_parts(
+    sheets: list[_SheetEntry],
+    targets: dict[str, tuple[str, str]],
+    members: dict[str, zipfile.ZipInfo],
+    done: set[str],
+    where: Location,
+) -> dict[str, str]:
+    """Part name -> sheet name; refuses a sheet without its own part."""
     sheet_by_part: dict[str, str] = {}
     for sheet in sheets:
         part = targets.get(sheet.relationship_id, ("", ""))[0]
@@ -1076,17 +1095,36 @@ def _read_parts(
         if part in sheet_by_part:  # two sheets sharing one part: Excel never writes that
             raise _refusal(where, DAMAGED)
         sheet_by_part[part] = sheet.name
+    return sheet_by_part
 
-    # Before the sheets: the formats (which cells are struck through or bold), and each sheet's
-    # relationships (which table parts are its tables).
-    styles = _Styles()
+
+def _read_styles(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    targets: dict[str, tuple[str, str]],
+    budget: _Budget,
+    done: set[str],
+    sheet_by_part: dict[str, str],
+) -> _Styles:
+    """The workbook's cell formats, when it has a styles part of its own (added to `done`)."""
     styles_part = next((part for part, kind in targets.values() if kind == "styles"), STYLES_PART)
-    if styles_part in members and styles_part not in done and styles_part not in sheet_by_part:
-        style_scan = _StyleScan()
-        _parse(archive, members[styles_part], budget, style_scan.handlers)
-        styles = style_scan.styles()
-        done.add(styles_part)
-    table_sheet: dict[str, str] = {}  # table part -> its sheet
+    if styles_part not in members or styles_part in done or styles_part in sheet_by_part:
+        return _Styles()
+    style_scan = _StyleScan()
+    _parse(archive, members[styles_part], budget, style_scan.handlers)
+    done.add(styles_part)
+    return style_scan.styles()
+
+
+def _table_parts(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    budget: _Budget,
+    done: set[str],
+    sheet_by_part: dict[str, str],
+) -> dict[str, str]:
+    """Table part -> its sheet, from each sheet's relationships (added to `done`)."""
+    table_sheet: dict[str, str] = {}
     for part, sheet_name in sheet_by_part.items():
         folder, file_name = posixpath.split(part)
         sheet_rels = posixpath.join(folder, "_rels", f"{file_name}.rels")
@@ -1097,8 +1135,20 @@ def _read_parts(
         for target, kind in _read_relationships(archive, info, budget, folder).values():
             if kind == "table":
                 table_sheet.setdefault(target, sheet_name)
+    return table_sheet
 
-    tally = _Tally(where)
+
+def _scan_members(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    budget: _Budget,
+    done: set[str],
+    sheet_by_part: dict[str, str],
+    table_sheet: dict[str, str],
+    styles: _Styles,
+) -> tuple[dict[str, _SheetScan], list[tuple[str, _TableScan]]]:
+    """Every member not read yet: the sheets scanned, the tables read, the rest checked."""
+    tally = _Tally(budget.where)
     scans: dict[str, _SheetScan] = {}
     tables: list[tuple[str, _TableScan]] = []
     # Every member is decompressed once, in archive order: XML parts through the DTD guard, others
@@ -1108,21 +1158,9 @@ def _read_parts(
             continue
         if key in sheet_by_part:
             sheet_name = sheet_by_part[key]
-            look = _QuickLook(styles)
-            try:
-                _parse(archive, info, budget, observe=look.feed)
-            except _FullScanNeeded:
-                look.last = -1
-            else:
-                if look.last < 0:
-                    continue
-            scan = _SheetScan(Location(where.file, sheet_name), tally, styles, last=look.last)
-            try:
-                _parse(archive, info, budget, scan.handlers, counted=look.fed)
-            except _ScanComplete:
-                pass
-            scan.finish()
-            scans[sheet_name] = scan
+            scan = _scan_sheet(archive, info, budget, styles, tally, sheet_name)
+            if scan is not None:
+                scans[sheet_name] = scan
         elif key in table_sheet:
             table = _TableScan()
             _parse(archive, info, budget, table.handlers)
@@ -1132,7 +1170,40 @@ def _read_parts(
         else:
             for _ in budget.chunks(archive, info):
                 pass
+    return scans, tables
 
+
+def _scan_sheet(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    styles: _Styles,
+    tally: _Tally,
+    sheet_name: str,
+) -> _SheetScan | None:
+    """One sheet: a quick look first, the full scan only where the quick look needs it (None: the
+    quick look found nothing to scan)."""
+    look = _QuickLook(styles)
+    try:
+        _parse(archive, info, budget, observe=look.feed)
+    except _FullScanNeeded:
+        look.last = -1
+    else:
+        if look.last < 0:
+            return None
+    scan = _SheetScan(Location(budget.where.file, sheet_name), tally, styles, last=look.last)
+    try:
+        _parse(archive, info, budget, scan.handlers, counted=look.fed)
+    except _ScanComplete:
+        pass
+    scan.finish()
+    return scan
+
+
+def _apply_tables(
+    tables: list[tuple[str, _TableScan]], scans: dict[str, _SheetScan]
+) -> dict[str, set[int]]:
+    """Sheet -> its tables' totals rows; rows a table's filter hides are no longer hidden rows."""
     totals: dict[str, set[int]] = {}
     table_filters: dict[str, list[tuple[int, int]]] = {}
     for sheet_name, table in tables:
@@ -1144,7 +1215,12 @@ def _read_parts(
         if sheet_name in scans:
             scan = scans[sheet_name]
             scan.hidden_rows = _not_filtered(scan.hidden_rows, spans)
+    return totals
 
+
+def _workbook_info(
+    sheets: list[_SheetEntry], scans: dict[str, _SheetScan], totals: dict[str, set[int]]
+) -> WorkbookInfo:
     names = tuple(sheet.name for sheet in sheets)
 
     def per_sheet(found: Callable[[_SheetScan], T]) -> dict[str, T]:
