@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import smtplib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from .afrekening import MANIFEST
+from .addresses import UnsafeHeader, recipients
 from .errors import InputRefused
 from .locks import exclusive
-from .mail import SmtpSettings, UnsafeHeader, build_message, connect, recipients
-from .model import Inputs, Invoice, Location
-from .read.folder import load_folder, sha256_of
+from .mail import SmtpSettings, build_message, connect
+from .manifest import MANIFEST, is_period_folder, read_manifest
+from .model import SENDING, SENT, Inputs, Invoice, Location
+from .read.folder import sha256_of
 from .register import LOCK_NAME, REGISTER_NAME, Register
+from .validate import load_folder
 
 
 @dataclass(frozen=True)
@@ -112,30 +113,27 @@ class Batch:
 
     @property
     def organisation(self) -> str:
-        from .write.overview import ORGANISATION
+        from .legal import ORGANISATION
 
         return ORGANISATION
 
 
 def open_batch(folder: Path) -> Batch:
     """The output folder of one afrekening run, checked against the register it belongs to."""
-    manifest_path = folder / MANIFEST
-    register_path = folder.parent / REGISTER_NAME
-    if not manifest_path.is_file() or not register_path.is_file():
+    if not is_period_folder(folder):
         raise InputRefused.single(
             Location(str(folder)),
-            "dit is geen uitvoermap van een afrekening (afrekening.json of register.sqlite ontbreekt)",
+            f"dit is geen uitvoermap van een afrekening ({MANIFEST} of {REGISTER_NAME} ontbreekt)",
             "Geef de map van de periode op, bijvoorbeeld MAP/uitvoer/2024-H1.",
         )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["batch"], manifest["periode"], manifest["run"], manifest["facturen"]
-    except (OSError, ValueError, KeyError, TypeError):
+    manifest = read_manifest(folder)
+    if manifest is None:
         raise InputRefused.single(
-            Location(str(manifest_path)),
-            "afrekening.json is onleesbaar of beschadigd",
+            Location(str(folder / MANIFEST)),
+            f"{MANIFEST} is onleesbaar of beschadigd",
             "Draai de afrekening van deze periode opnieuw en verstuur daarna.",
-        ) from None
+        )
+    register_path = folder.parent / REGISTER_NAME
     with Register.open(register_path) as register:
         latest = register.latest_run(manifest["batch"])
     if latest != manifest["run"]:
@@ -170,9 +168,9 @@ def plan(batch: Batch, resend: frozenset[str] = frozenset()) -> list[Item]:
         except UnsafeHeader as unsafe:
             state, problem = "geen adres", str(unsafe)
         previous = delivery.get(invoice.number)
-        if previous == "verzonden":
+        if previous == SENT:
             state, problem = "verzonden", ""
-        elif previous == "bezig" and invoice.number not in resend:
+        elif previous == SENDING and invoice.number not in resend:
             state = "onzeker"
             problem = (
                 "het versturen is eerder afgebroken; misschien is het bericht aangekomen. "
@@ -225,9 +223,6 @@ def send(
             "er is geen afzenderadres ingevuld (instelling 'E-mail')",
             "Vul bij Instellingen › E-mail het adres in waarvan de facturen worden verstuurd.",
         )
-    sent: list[Item] = []
-    failed: list[tuple[Item, str]] = []
-    uncertain: list[tuple[Item, str]] = []
     with exclusive(
         batch.folder.parent / LOCK_NAME,
         "er loopt al een afrekening of verzending op deze uitvoermap",
@@ -247,60 +242,96 @@ def send(
                 f"geen verbinding met de mailserver ({problem})",
                 "Controleer de SMTP-instellingen en de netwerkverbinding; er is niets verstuurd.",
             ) from None
-        queue = list(pending)
-        current: Item | None = None  # recorded 'bezig' and not yet settled
-        stopped = ""
+        progress = _Progress(list(pending), session, lambda: _reconnect(session_factory, settings))
+        stopped = _send_queue(batch, progress, sender, now, resend)
+        if progress.current is not None:  # recorded 'bezig', outcome unknown
+            progress.uncertain.append(
+                (progress.current, "de verzending is afgebroken terwijl dit bericht wegging")
+            )
+    return Outcome(
+        tuple(progress.sent),
+        tuple(progress.failed),
+        skipped,
+        tuple(progress.uncertain),
+        tuple(progress.queue),
+        stopped,
+    )
+
+
+@dataclass
+class _Progress:
+    """What a send did so far. `current` is the message recorded 'bezig' and not yet settled;
+    `session` is the connection to the mail server, renewed by `reconnect()`."""
+
+    queue: list[Item]
+    session: smtplib.SMTP
+    reconnect: Callable[[], smtplib.SMTP]
+    sent: list[Item] = field(default_factory=list)
+    failed: list[tuple[Item, str]] = field(default_factory=list)
+    uncertain: list[tuple[Item, str]] = field(default_factory=list)
+    current: Item | None = None
+
+
+def _send_queue(batch: Batch, progress: _Progress, sender, now, resend: frozenset[str]) -> str:
+    """Send the queue in order, then close the connection. Returns why it stopped before the
+    queue was empty (the server unreachable again, Ctrl+C, the register unwritable), or ''."""
+    try:
+        with Register.open(batch.register_path) as register:
+            while progress.queue:
+                _send_next(register, batch, progress, sender, now().astimezone(), resend)
+    except InputRefused as refused:
+        return "; ".join(f.text() for f in refused.findings)
+    except OSError as problem:  # an attachment that can no longer be read, say
+        where = Location(str(problem.filename or batch.folder))
+        return f"FOUT  {where}: het versturen is gestopt ({problem.strerror or problem})"
+    except KeyboardInterrupt:
+        return "afgebroken met Ctrl+C"
+    finally:
         try:
-            with Register.open(batch.register_path) as register:
-                while queue:
-                    item = queue[0]
-                    when = now().astimezone()
-                    message, message_id = _message(batch, item, sender, when)
-                    with register.transaction():
-                        if item.invoice.number in resend:
-                            # The coordinator asked: the interrupted message did not arrive.
-                            register.settle_uncertain(item.invoice.number, arrived=False)
-                        record = register.begin_message(
-                            item.invoice.number, message_id, item.to + item.cc, when
-                        )
-                    current = queue.pop(0)
-                    try:
-                        refused = transmit(session, message, sender.email, item.to + item.cc)
-                    except NotDelivered as problem:
-                        with register.transaction():
-                            register.finish_message(record, problem.text)
-                        current = None
-                        failed.append((item, problem.text))
-                        if problem.disconnected:
-                            session = _reconnect(session_factory, settings)
-                        continue
-                    except MaybeDelivered as problem:
-                        current = None
-                        uncertain.append((item, problem.text))
-                        session = _reconnect(session_factory, settings)
-                        continue
-                    with register.transaction():
-                        register.finish_message(record)
-                    current = None
-                    note = ""
-                    if refused:
-                        note = "niet afgeleverd bij: " + ", ".join(sorted(refused))
-                    sent.append(replace(item, state="verzonden", problem=note))
-        except InputRefused as refused:
-            stopped = "; ".join(f.text() for f in refused.findings)
-        except OSError as problem:  # an attachment that can no longer be read, say
-            where = Location(str(problem.filename or batch.folder))
-            stopped = f"FOUT  {where}: het versturen is gestopt ({problem.strerror or problem})"
-        except KeyboardInterrupt:
-            stopped = "afgebroken met Ctrl+C"
-        finally:
-            try:
-                session.quit()
-            except (smtplib.SMTPException, OSError):
-                session.close()
-        if current is not None:  # recorded 'bezig', outcome unknown
-            uncertain.append((current, "de verzending is afgebroken terwijl dit bericht wegging"))
-    return Outcome(tuple(sent), tuple(failed), skipped, tuple(uncertain), tuple(queue), stopped)
+            progress.session.quit()
+        except (smtplib.SMTPException, OSError):
+            progress.session.close()
+    return ""
+
+
+def _send_next(
+    register: Register,
+    batch: Batch,
+    progress: _Progress,
+    sender,
+    when: datetime,
+    resend: frozenset[str],
+) -> None:
+    """Send the first message of the queue: recorded 'bezig' before the server sees it, then
+    settled as 'verzonden' or 'mislukt', or left 'bezig' when nobody knows (see send)."""
+    item = progress.queue[0]
+    message, message_id = _message(batch, item, sender, when)
+    with register.transaction():
+        if item.invoice.number in resend:
+            # The coordinator asked: the interrupted message did not arrive.
+            register.settle_uncertain(item.invoice.number, arrived=False)
+        record = register.begin_message(item.invoice.number, message_id, item.to + item.cc, when)
+    progress.current = progress.queue.pop(0)
+    try:
+        refused = transmit(progress.session, message, sender.email, item.to + item.cc)
+    except NotDelivered as problem:
+        with register.transaction():
+            register.finish_message(record, problem.text)
+        progress.current = None
+        progress.failed.append((item, problem.text))
+        if problem.disconnected:
+            progress.session = progress.reconnect()
+        return
+    except MaybeDelivered as problem:
+        progress.current = None
+        progress.uncertain.append((item, problem.text))
+        progress.session = progress.reconnect()
+        return
+    with register.transaction():
+        register.finish_message(record)
+    progress.current = None
+    note = "niet afgeleverd bij: " + ", ".join(sorted(refused)) if refused else ""
+    progress.sent.append(replace(item, state="verzonden", problem=note))
 
 
 def _message(batch: Batch, item: Item, sender, when: datetime) -> tuple[EmailMessage, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import gc
 import os
 import pickle
 import signal
@@ -18,15 +18,16 @@ from typing import TypeVar
 
 from .changes import Change, as_json, compare, shown
 from .errors import InputRefused
+from .manifest import is_period_folder, manifest_run
 from .model import Finding, Inputs, Level, Location
-from .read.folder import Loaded, load_folder
+from .read.folder import Loaded
 from .register import LOCK_WAIT_SECONDS, REGISTER_NAME, Register, refusal
 from .settle import Period
+from .validate import load_folder
 
 T = TypeVar("T")
 
 COPY_FOLDER = "invoer"  # <uit>/<batch>/invoer: the input workbooks exactly as a run used them
-MANIFEST = "afrekening.json"  # marks a period's output folder (see afrekening.py)
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ def _read_copy(folder: Path) -> _CopyReading:
         return _CopyReading(None, (), {}, None, present=False)
     # Its findings are not shown (they were when it was settled): the cross-checks are skipped.
     old = load_folder(folder, cross_checks=False)
-    return _CopyReading(old.inputs, old.errors, old.sha256, _manifest_run(folder.parent))
+    return _CopyReading(old.inputs, old.errors, old.sha256, manifest_run(folder.parent))
 
 
 def _in_background(function: Callable[..., T], *arguments) -> Callable[[], T]:
@@ -302,6 +303,7 @@ class _Background:
         pid = os.fork()
         if pid == 0:  # the worker
             try:
+                gc.disable()  # ours, for one reading: nothing for the collector to free
                 null = os.open(os.devnull, os.O_RDWR)
                 for standard in (0, 1, 2):
                     os.dup2(null, standard)
@@ -426,7 +428,7 @@ def _no_register(out: Path) -> InputRefused:
             "Geef met --uit de map op waarin de afrekening is gemaakt (daar staat "
             "register.sqlite), of laat --uit weg voor MAP/uitvoer.",
         )
-    if (out / MANIFEST).is_file() and (out.parent / REGISTER_NAME).is_file():
+    if is_period_folder(out):
         return InputRefused.single(
             Location(str(out)),
             "dit is de map van één periode, niet de uitvoermap met het register",
@@ -487,10 +489,3 @@ def _when(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         return datetime.min
-
-
-def _manifest_run(folder: Path) -> int | None:
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["run"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

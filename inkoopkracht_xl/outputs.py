@@ -1,0 +1,372 @@
+"""A settlement run's outputs: the overview, and per invoice its PDF, workbook, e-invoice and
+e-mail draft, written into the run's staging folder (by a pool of worker processes when there
+are many), with the warnings about what some invoices will lack."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .errors import InputRefused
+from .model import CREDIT_NOTE, Finding, Inputs, Invoice, Level, Location
+from .read.folder import Loaded, sha256_of
+from .write.files import sync_file
+
+if TYPE_CHECKING:
+    from .settlement_run import SettlementRun
+
+PROGRESS_FROM = 25  # show progress on stderr from this many invoice workbooks
+# From this many invoices a pool of worker processes writes them; below it, starting the pool
+# (about 0,1 s a worker) costs more than it saves.
+PARALLEL_FROM = 40
+MAX_WORKERS = 4
+# Invoices handed to a worker at a time. Small and fixed: the workers finish within one chunk
+# (about 0,1 s) of each other whatever the number of invoices; a chunk that grew with the run
+# left one core idle for a second at twice national scale.
+CHUNK = 4
+# Threads per writer that flush its files to the disk while it makes the next one.
+FLUSHERS = 2
+
+
+def write_outputs(
+    staging: Path,
+    run: SettlementRun,
+    loaded: Loaded,
+    now: datetime,
+    record: Callable[[], int],
+    issued: Mapping[str, date] | None = None,
+    listed: object = None,
+) -> tuple[int, dict]:
+    """Write every output into `staging`; `record()` (the register) runs while workers write.
+    `issued` maps earlier invoice numbers to their dates (what a credit note corrects);
+    `listed` is the overview's Facturen sheet (invoices_sheet.InvoiceList).
+
+    Returns the register's run id and the manifest entry of every invoice."""
+    from .write.overview import write_overview
+
+    inputs = loaded.inputs
+    _copy_inputs(staging / "invoer", loaded)
+    audit = _audit(run, loaded, now, listed)
+    (staging / "facturen").mkdir()
+    (staging / "mail").mkdir()
+    overview = staging / f"overzicht-{run.batch}.xlsx"
+    issued = issued or {}
+    jobs = [
+        Job(
+            staging,
+            run.batch,
+            invoice,
+            (invoice.refers_to, issued.get(invoice.refers_to)) if invoice.refers_to else None,
+        )
+        for invoice in run.billed
+    ]
+    with _writers(inputs, now, jobs, (overview, run.settlement.key, audit, run.settlement)) as pool:
+        if pool is None:
+            write_overview(overview, inputs, run.settlement.key, audit, run.settlement)
+            produced: Iterator[tuple[str, dict]] = (produce(job, inputs, now) for job in jobs)
+        else:
+            # The overview is the longest single job: start it first, beside the invoices. The
+            # workers got the jobs when they started, so only their numbers travel.
+            pending_overview = pool.submit(_worker_overview)
+            produced = pool.map(_worker_produce, range(len(jobs)), chunksize=CHUNK)
+        run_id = record()
+        files = _collect(produced, len(jobs))
+        if pool is not None:
+            pending_overview.result()
+    return run_id, files
+
+
+def produced_files(staging: Path, files: dict) -> list[Path]:
+    """The invoice files `write_outputs` wrote into `staging` (and flushed to the disk), from
+    the manifest entries it returned."""
+    return [
+        staging / folder / name
+        for entry in files.values()
+        for folder, name in (
+            ("facturen", entry["bestand"]),
+            ("facturen", entry.get("pdf")),
+            ("facturen", entry.get("xml")),
+            ("mail", entry["concept"]),
+        )
+        if name
+    ]
+
+
+def _copy_inputs(copies: Path, loaded: Loaded) -> None:
+    """Copy the calendar and the budget the run read into `copies`, refusing when either
+    changed on the disk since (its SHA-256 is no longer what was read)."""
+    inputs = loaded.inputs
+    copies.mkdir()
+    for path in (inputs.calendar_path, inputs.budget_path):
+        target = copies / path.name
+        shutil.copyfile(path, target)
+        if sha256_of(target) != loaded.sha256[path.name]:
+            raise InputRefused.single(
+                Location(path.name),
+                "is tijdens de afrekening gewijzigd",
+                "Sla het bestand op, sluit het en draai de afrekening opnieuw.",
+            )
+
+
+def _audit(run: SettlementRun, loaded: Loaded, now: datetime, listed: object):
+    """The overview's audit trail: inputs, parameters, version, findings, changes, invoices."""
+    from .write.overview import Audit, input_files, parameters_for
+
+    inputs = loaded.inputs
+    return Audit(
+        inputs=input_files(inputs, loaded.sha256),
+        parameters=parameters_for(inputs, run.settlement.key, run.batch),
+        version=__version__,
+        created=now,
+        findings=run.findings,
+        skipped=loaded.skipped,
+        changes=run.changes,
+        invoices=listed,
+    )
+
+
+def _collect(produced: Iterator[tuple[str, dict]], total: int) -> dict:
+    """The manifest entries by invoice number, as the writers finish; progress on stderr for a
+    large run."""
+    files = {}
+    for count, (number, entry) in enumerate(produced, start=1):
+        files[number] = entry
+        if total >= PROGRESS_FROM and (count % 50 == 0 or count == total):
+            print(f"Facturen geschreven: {count} van {total}", file=sys.stderr)
+    return files
+
+
+@dataclass(frozen=True)
+class Job:
+    """One invoice to write into the staging folder: its PDF, workbook, e-invoice and e-mail."""
+
+    staging: Path
+    batch: str
+    invoice: Invoice
+    original: tuple[str, date | None] | None = None  # the invoice it corrects, with its date
+
+
+def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, dict]:
+    """Write one invoice: the PDF (the invoice itself), the workbook (its specification), the
+    e-invoice (UBL, with the PDF embedded) unless E-factuur = nee or a field it needs is empty,
+    and, when there is an address, the Outlook draft (.eml) carrying those files.
+
+    Returns the manifest entry: file names with their SHA-256 (verstuur refuses a file changed
+    since) and the draft's name.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .filenames import invoice_filename
+    from .write.document import build_document
+    from .write.invoice import write_invoice
+    from .write.pdf import write_invoice_pdf
+
+    invoice = job.invoice
+    settings = inputs.budget.settings
+    contact = inputs.budget.contact(invoice.code)
+    path = job.staging / "facturen" / invoice_filename(job.batch, invoice.name)
+    issued = {job.original[0]: job.original[1]} if job.original and job.original[1] else {}
+    document = build_document(invoice, inputs, issued)
+    pdf_path = path.with_suffix(".pdf")
+    # Each file is flushed to the disk on a thread while the next one is made (fsync waits for
+    # the disk, not the processor); all are on the disk before this returns.
+    with ThreadPoolExecutor(FLUSHERS, thread_name_prefix="flush") as flusher:
+        flushed = []
+        pdf = write_invoice_pdf(pdf_path, document, created=created)
+        flushed.append(flusher.submit(sync_file, pdf_path))
+        write_invoice(path, invoice, inputs, created=created, document=document)
+        flushed.append(flusher.submit(sync_file, path))
+        entry = {
+            "bestand": path.name,
+            "sha256": sha256_of(path),
+            "pdf": pdf_path.name,
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+        }
+        files = [pdf_path]
+        xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
+        if xml is not None:
+            xml_path = path.with_suffix(".xml")
+            xml_path.write_bytes(xml)
+            flushed.append(flusher.submit(sync_file, xml_path))
+            files.append(xml_path)
+            entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
+        files.append(path)
+        draft = _draft(job, contact, settings, files, created)
+        if draft is not None:
+            flushed.append(flusher.submit(sync_file, job.staging / "mail" / draft))
+        for flush in flushed:
+            flush.result()  # a failed flush (a full or failing disk) fails the run
+    entry["concept"] = draft
+    return invoice.number, entry
+
+
+def _draft(job: Job, contact, settings, files: list[Path], created: datetime) -> str | None:
+    """Write the Outlook draft (.eml) carrying `files` into the staging folder's mail folder;
+    its name, or None without a contact (missing_contacts warned before writing)."""
+    if contact is None:
+        return None
+    from .filenames import safe_filename
+    from .legal import ORGANISATION
+    from .mail import draft_bytes
+
+    invoice = job.invoice
+    message = draft_bytes(
+        invoice,
+        contact,
+        settings.sender,
+        files,
+        organisation=ORGANISATION,
+        when=created,
+        settings=settings,
+    )
+    draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
+    (job.staging / "mail" / draft).write_bytes(message)
+    return draft
+
+
+def _einvoice(invoice, settings, contact, pdf: bytes, pdf_name: str, original) -> bytes | None:
+    """The UBL e-invoice, or None: E-factuur = nee, or a field it needs is empty (controleer
+    warned; with E-factuur filled in the run was refused before it got here)."""
+    from .einvoice import ubl_document
+    from .rules import missing_fields
+
+    if settings.einvoice == "nee" or missing_fields(settings, contact):
+        return None
+    if _uncorrected_credit(invoice, original):
+        return None  # a CreditNote must name the invoice it corrects (missing_einvoices says so)
+    return ubl_document(invoice, settings, contact, pdf=pdf, pdf_name=pdf_name, original=original)
+
+
+# -- the worker processes ----------------------------------------------------------------------
+
+
+@contextmanager
+def _writers(inputs, created: datetime, jobs: list[Job], overview: tuple):
+    """A pool of worker processes (one per core) when there are many invoices, else None.
+
+    Writing workbooks is the slow part of a large run; below PARALLEL_FROM invoices starting
+    the workers costs more than it saves. The workers get the inputs, the jobs and the
+    overview's data once, at their start (inherited, not copied, where processes fork).
+    """
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(
+        workers, initializer=_worker_start, initargs=(inputs, created, jobs, overview)
+    ) as pool:
+        yield pool
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(inputs, created: datetime, jobs: list[Job], overview: tuple) -> None:
+    _WORKER.update(inputs=inputs, created=created, jobs=jobs, overview=overview)
+    # The worker is ours, so is its garbage collector. The inputs live as long as the worker:
+    # frozen, the collector never rescans their hundreds of thousands of objects. The automatic
+    # collector is paused; each job collects its own garbage when it is done.
+    gc.freeze()
+    gc.disable()
+
+
+def _worker_produce(index: int) -> tuple[str, dict]:
+    try:
+        return produce(_WORKER["jobs"][index], _WORKER["inputs"], _WORKER["created"])
+    finally:
+        _collect_workbook()
+
+
+def _worker_overview() -> Path:
+    from .write.overview import write_overview
+
+    path, key, audit, settlement = _WORKER["overview"]
+    try:
+        return write_overview(path, _WORKER["inputs"], key, audit, settlement)
+    finally:
+        _collect_workbook()
+
+
+def _collect_workbook() -> None:
+    """Free a written workbook's reference cycles (xlsxwriter's objects point at each other:
+    some 4.000 objects per invoice). Right after a job the youngest generation holds little
+    else, so this costs about 1 ms; the automatic collector, running every so many
+    allocations, rescanned several workbooks' worth each time: 3 ms per invoice."""
+    gc.collect(0)
+
+
+# -- what some invoices will lack --------------------------------------------------------------
+
+
+def missing_contacts(run_invoices: tuple[Invoice, ...], inputs: Inputs) -> list[Finding]:
+    """A warning for each invoiced municipality without an e-mail address: no draft for it."""
+    known = {c.code for c in inputs.budget.contacts}
+    return [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name, "Contacten"),
+            f"geen e-mailadres voor {invoice.name} ({invoice.code}); er is geen e-mailconcept "
+            f"gemaakt voor {invoice.number}",
+            "Voeg de gemeente toe aan het werkblad Contacten en draai de afrekening opnieuw, of "
+            "verstuur deze factuur zelf.",
+        )
+        for invoice in run_invoices
+        if not invoice.is_own_share and invoice.code not in known
+    ]
+
+
+def missing_einvoices(run_invoices: tuple[Invoice, ...], inputs: Inputs) -> list[Finding]:
+    """One warning naming the invoices that get no e-invoice because a field it needs is empty
+    (E-factuur not filled in; filled in, controleer refused the run already)."""
+    from .rules import missing_fields
+
+    settings = inputs.budget.settings
+    if settings.einvoice == "nee":
+        return []
+    lacking: dict[str, list[str]] = {}
+    unreferenced = []
+    for invoice in run_invoices:
+        if invoice.is_own_share:
+            continue
+        if _uncorrected_credit(invoice, None):
+            unreferenced.append(invoice.number)
+        missing = missing_fields(settings, inputs.budget.contact(invoice.code))
+        if missing:
+            what = ", ".join(dict.fromkeys(str(field) for field in missing))
+            lacking.setdefault(what, []).append(invoice.number)
+    return [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name),
+            f"geen e-factuur voor {', '.join(numbers)}: nog niet ingevuld: {what}",
+            "Vul die gegevens in (controleer noemt de cellen) en draai de afrekening opnieuw, "
+            "of zet E-factuur op 'nee'. De PDF-factuur is wel gemaakt.",
+        )
+        for what, numbers in lacking.items()
+    ] + [
+        Finding(
+            Level.WARNING,
+            Location(inputs.budget_path.name),
+            f"geen e-factuur voor creditnota {number}: er is dit jaar nog geen factuur aan die "
+            "gemeente waarop zij een correctie is, en een e-creditnota moet er een noemen",
+            "Verstuur de PDF; het bedrag wordt terugbetaald of verrekend zoals de creditnota zegt.",
+        )
+        for number in unreferenced
+    ]
+
+
+def _uncorrected_credit(invoice, original) -> bool:
+    """A credit note that names no earlier invoice: no e-invoice can be made for it."""
+    return invoice.kind == CREDIT_NOTE and not invoice.refers_to and not original
