@@ -8,7 +8,39 @@ from decimal import Decimal
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, Literal, TypeVar, get_args
+
+# The kinds and states below are stored in the register (SQLite) and in JSON, and compared as
+# text: Literal aliases keep every value the very string it always was, while mypy refuses a
+# value outside the alias (a misspelt kind) wherever the core passes or compares one.
+
+# What an invoice is: a charge, a credit note (negative total), or the penvoerder's own share
+# (no number, never sent).
+InvoiceKind = Literal["factuur", "creditnota", "eigen aandeel"]
+INVOICE: Final = "factuur"
+CREDIT_NOTE: Final = "creditnota"
+OWN_SHARE: Final = "eigen aandeel"
+INVOICE_KINDS: Final[tuple[InvoiceKind, ...]] = get_args(InvoiceKind)
+
+# What an invoice line settles: the network contribution, a project cost line, or a join's
+# re-split of earlier costs. A correction line keeps the kind of the line it corrects.
+LineKind = Literal["netwerk", "project", "toetreding"]
+NETWORK_LINE: Final = "netwerk"
+PROJECT_LINE: Final = "project"
+JOIN_LINE: Final = "toetreding"
+LINE_KINDS: Final[tuple[LineKind, ...]] = get_args(LineKind)
+
+# Where the sending of an invoice stands (SPEC §2): never sent ('concept'), handed to the mail
+# server with the outcome unknown ('bezig'), delivered ('verzonden'), or failed ('mislukt'; it
+# may be sent again). The register's messages table holds the last three.
+MessageState = Literal["concept", "bezig", "verzonden", "mislukt"]
+DRAFT: Final = "concept"
+SENDING: Final = "bezig"
+SENT: Final = "verzonden"
+FAILED: Final = "mislukt"
+MESSAGE_STATES: Final[tuple[MessageState, ...]] = get_args(MessageState)
+# An invoice, and so its period, is a draft or final: sent, or possibly sent (a message 'bezig').
+InvoiceState = Literal["concept", "verzonden"]
 
 # Category numbers of the calendar and their Dutch names as the jaarplan writes them.
 CATEGORIES: dict[int, str] = {
@@ -335,7 +367,7 @@ class Inputs:
 class InvoiceLine:
     """One line of an invoice: what it is for, how it was computed, and the amount (excl. BTW)."""
 
-    kind: str  # "netwerk", "project" or "toetreding" (a correction keeps the kind it corrects)
+    kind: LineKind  # a correction keeps the kind it corrects
     description: str  # Dutch, as printed: "Voorschot netwerkbijdrage 2024 (50 %)"
     basis: str  # Dutch, how it was computed: "26,15 % van € 131.035"
     amount: Decimal
@@ -360,7 +392,7 @@ class Invoice:
     period: str  # "2024-H1", "2024-H2" or "2024"
     year: int
     lines: tuple[InvoiceLine, ...]
-    kind: str = "factuur"  # "factuur", "creditnota" or "eigen aandeel"
+    kind: InvoiceKind = INVOICE
     number: str = ""  # "IK-2024-0001"; empty for the penvoerder's own share
     issue_date: date | None = None
     due_date: date | None = None
@@ -372,4 +404,4 @@ class Invoice:
 
     @property
     def is_own_share(self) -> bool:
-        return self.kind == "eigen aandeel"
+        return self.kind == OWN_SHARE

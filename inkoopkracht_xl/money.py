@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from math import lcm
+from typing import cast
 
 CENT = Decimal("0.01")
 
@@ -60,8 +61,10 @@ def apportion(
     if total < 0:
         return {code: -part for code, part in apportion(-total, weights, priority).items()}
 
+    numerators: dict[str, int]
     if all(type(weight) is int for weight in weights.values()):
-        numerators = dict(weights)  # the common case (populations, equal shares): already exact
+        # The common case (populations, equal shares): already exact. (cast: checked just above.)
+        numerators = cast(dict[str, int], dict(weights))
     else:
         exact = {code: _fraction(code, weight) for code, weight in weights.items()}
         # Scale every weight to an integer so quotas and remainders are exact integer arithmetic.

@@ -13,9 +13,25 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputRefused
-from .model import Invoice, InvoiceLine, Location
+from .model import (
+    DRAFT,
+    FAILED,
+    JOIN_LINE,
+    NETWORK_LINE,
+    OWN_SHARE,
+    PROJECT_LINE,
+    SENDING,
+    SENT,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceState,
+    LineKind,
+    Location,
+    MessageState,
+)
 from .money import from_cents, to_cents
-from .settle import History, Period, SettledCost
+from .settle import History, LineIdentity, Period, SettledCost
 
 REGISTER_NAME = "register.sqlite"
 LOCK_NAME = ".inkoopkracht.lock"  # beside the register: one afrekening or verstuur at a time
@@ -169,12 +185,12 @@ class Delivery:
     batch: str
     code: str
     name: str
-    kind: str
+    kind: InvoiceKind
     number: str  # "" for the penvoerder's own share
     total: Decimal
     # 'verzonden', 'bezig' (handed to the server, outcome unknown), 'mislukt' (latest message
     # failed) or 'concept' (never sent)
-    state: str
+    state: MessageState
     error: str  # why the latest message failed, or how an uncertain one was settled
 
 
@@ -352,20 +368,20 @@ class Register:
                 kind,
                 number,
                 from_cents(cents),
-                "verzonden" if sent and message != "bezig" else (message or "concept"),
+                SENT if sent and message != SENDING else (message or DRAFT),
                 error,
             )
             for year, period, batch, code, name, kind, number, cents, sent, message, error in rows
         ]
 
-    def periods(self, year: int) -> dict[str, str]:
+    def periods(self, year: int) -> dict[str, InvoiceState]:
         """Period label -> 'verzonden' when any invoice of it was sent or may have been (a
         message 'bezig'), else 'concept' (SPEC §2: then its drafts can still be replaced)."""
         rows = self.db.execute(
             f"SELECT i.period, MAX({_SENT}) FROM invoices i WHERE i.year = ? GROUP BY i.period",
             (year,),
         )
-        return {period: ("verzonden" if sent else "concept") for period, sent in rows}
+        return {period: (SENT if sent else DRAFT) for period, sent in rows}
 
     def uncertain(self, period: Period) -> list[tuple[str, str]]:
         """(number, municipality) of the period's invoices whose message is 'bezig': handed to
@@ -415,7 +431,7 @@ class Register:
 
     def period_deliveries(
         self, period: Period
-    ) -> list[tuple[str, str, str, str, str, Decimal, date, date, str, str, str]]:
+    ) -> list[tuple[str, str, str, str, InvoiceKind, Decimal, date, date, MessageState, str, str]]:
         """Every numbered invoice of the period over all its batches, in the order they were
         made, with its latest message (the overview's Facturen sheet of a correction): (batch,
         number, code, name, kind, total, issue date, due date, state, sent at, recipients).
@@ -482,29 +498,29 @@ class Register:
             ) in rows:
                 if number and billed_in in earlier:  # what a credit note can correct
                     issued_to.setdefault(code, {})[number] = date.fromisoformat(issued)
-                if kind == "netwerk" and billed_in not in earlier:
+                if kind == NETWORK_LINE and billed_in not in earlier:
                     continue  # a later period's network lines are not this period's history
-                if kind == "netwerk":
+                if kind == NETWORK_LINE:
                     network[code] = network.get(code, Decimal("0.00")) + from_cents(cents)
                     if number:  # the invoices H2 deducts, named on its final line
                         billed_by.setdefault(code, {})[number] = date.fromisoformat(issued)
-                elif kind == "project" and reference.casefold() not in costs:
+                elif kind == PROJECT_LINE and reference.casefold() not in costs:
                     costs[reference.casefold()] = SettledCost(
                         from_cents(total),
                         date.fromisoformat(day),
                         subject,
-                        number or "eigen aandeel",
+                        number or OWN_SHARE,
                         tuple(json.loads(shared)),
                     )
-                elif kind == "toetreding":
+                elif kind == JOIN_LINE:
                     resplits.add((reference.casefold(), join))
         invoiced = {code: tuple(numbers.items()) for code, numbers in billed_by.items()}
         issued_before = {code: tuple(numbers.items()) for code, numbers in issued_to.items()}
         return History(network, costs, frozenset(resplits), invoiced, issued_before)
 
-    def holdings(self, period: Period) -> dict[tuple[str, str, str, str], tuple[Decimal, str, str]]:
+    def holdings(self, period: Period) -> dict[LineIdentity, tuple[Decimal, str, str]]:
         """For corrections: (code, kind, kenmerk, join) -> (amount, description, first number)."""
-        held: dict[tuple[str, str, str, str], tuple[Decimal, str, str]] = {}
+        held: dict[LineIdentity, tuple[Decimal, str, str]] = {}
         rows = self.db.execute(
             """SELECT i.code, l.kind, l.reference, l.join_key, l.amount_cents, l.description,
                       COALESCE(i.number, '')
@@ -576,7 +592,7 @@ class Register:
 
     def report_invoices(
         self, years: Sequence[int]
-    ) -> list[tuple[int, int, str, str, str, str, int]]:
+    ) -> list[tuple[int, int, str, str, str, InvoiceKind, int]]:
         """The invoices of `years`, the penvoerder's own share included, for the rapport:
         (id, year, period, batch, code, kind, total in cents)."""
         marks = ",".join("?" * len(years))
@@ -586,7 +602,7 @@ class Register:
             tuple(years),
         ).fetchall()
 
-    def report_lines(self, years: Sequence[int]) -> list[tuple[int, str, str, int]]:
+    def report_lines(self, years: Sequence[int]) -> list[tuple[int, LineKind, str, int]]:
         """Every line of the invoices of `years` (own share included) for the rapport: (invoice
         id, kind, subject, amount in cents). Only these four: at national scale a year has
         some 150.000 lines, and each column more costs time (see report_invoices)."""
@@ -604,7 +620,39 @@ class Register:
 
     def latest_run(self, batch: str) -> int | None:
         row = self.db.execute("SELECT MAX(id) FROM runs WHERE batch = ?", (batch,)).fetchone()
-        return row[0]
+        latest: int | None = row[0]
+        return latest
+
+    def run_rows(self) -> list[tuple[int, str, str, str, str, str, str]]:
+        """Every recorded run, oldest first, as stored (the library's `runs`): (id, created at
+        ISO, version, batch, period, parameters JSON, inputs JSON: file name -> SHA-256)."""
+        return self.db.execute(
+            """SELECT id, created_at, version, batch, period, parameters, inputs FROM runs
+               ORDER BY id"""
+        ).fetchall()
+
+    def invoice_rows(
+        self, year: int | None = None
+    ) -> list[tuple[int, int, str, str, int, str, str, str, str, int, str, str, str]]:
+        """Every invoice (own share included) of `year`, or of every year, in the order made (the
+        library's `invoices`; `deliveries` has the sending state): (id, run id, batch, period,
+        year, code, name, kind, number or '', total cents, issue date, due date, refers to)."""
+        return self.db.execute(
+            """SELECT id, run_id, batch, period, year, code, name, kind, COALESCE(number, ''),
+                      total_cents, issue_date, due_date, refers_to FROM invoices
+               WHERE ? IS NULL OR year = ? ORDER BY id""",
+            (year, year),
+        ).fetchall()
+
+    def message_rows(self) -> list[tuple[int, str, str, str, str, str, str, str, str]]:
+        """Every message handed (or about to be handed) to the mail server, oldest first (the
+        library's `messages`): (id, number, batch, code, message id, recipients '; ', sent at
+        ISO, status 'bezig' | 'verzonden' | 'mislukt', error)."""
+        return self.db.execute(
+            """SELECT m.id, m.number, n.batch, n.code, m.message_id, m.recipients, m.sent_at,
+                      m.status, m.error
+               FROM messages m JOIN numbers n ON n.number = m.number ORDER BY m.id"""
+        ).fetchall()
 
     # -- writing (inside transaction()) ---------------------------------------------------------
 
@@ -656,7 +704,7 @@ class Register:
                 json.dumps(run.inputs, sort_keys=True),
             ),
         )
-        run_id = cursor.lastrowid
+        run_id = _row_id(cursor)
         # The batch is not sent (afrekening checked): every invoice of it is a draft. The schema
         # refuses to delete one that was sent or may have been.
         self.db.execute("DELETE FROM invoices WHERE batch = ?", (batch,))
@@ -666,6 +714,7 @@ class Register:
             for codes in {line.participants for invoice in invoices for line in invoice.lines}
         }
         for invoice in invoices:
+            issued, due = _dates(invoice)
             cursor = self.db.execute(
                 """INSERT INTO invoices (run_id, batch, period, year, code, name, kind, number,
                        total_cents, issue_date, due_date, refers_to, status)
@@ -680,12 +729,12 @@ class Register:
                     invoice.kind,
                     invoice.number or None,
                     to_cents(invoice.total),
-                    invoice.issue_date.isoformat(),
-                    invoice.due_date.isoformat(),
+                    issued,
+                    due,
                     invoice.refers_to,
                 ),
             )
-            invoice_id = cursor.lastrowid
+            invoice_id = _row_id(cursor)
             self.db.executemany(
                 """INSERT INTO lines (invoice_id, position, kind, description, basis, reference,
                        subject, join_key, amount_cents, cost_date, cost_total_cents, participants)
@@ -715,7 +764,7 @@ class Register:
         later = [
             label
             for label, status in self.periods(period.year).items()
-            if Period.parse(label).end > period.end and status == "concept"
+            if Period.parse(label).end > period.end and status == DRAFT
         ]
         for label in later:
             self.db.execute(
@@ -728,7 +777,7 @@ class Register:
             )
         return later
 
-    def delivery(self, batch: str) -> dict[str, str]:
+    def delivery(self, batch: str) -> dict[str, MessageState]:
         """Invoice number -> the state of its latest message: 'bezig', 'verzonden' or 'mislukt'
         (an invoice without one is still 'concept')."""
         rows = self.db.execute(
@@ -749,7 +798,7 @@ class Register:
                VALUES (?, ?, ?, ?, 'bezig')""",
             (number, message_id, "; ".join(recipients), when.isoformat(timespec="seconds")),
         )
-        return cursor.lastrowid
+        return _row_id(cursor)
 
     def finish_message(self, message: int, error: str = "") -> None:
         """Settle a message: delivered (its invoice, and so its period, become final) or failed."""
@@ -771,7 +820,7 @@ class Register:
         cursor = self.db.execute(
             """UPDATE messages SET status = ?, error = ?
                WHERE number = ? AND status = 'bezig'""",
-            ("verzonden" if arrived else "mislukt", note, number),
+            (SENT if arrived else FAILED, note, number),
         )
         if cursor.rowcount and arrived:
             self._mark_sent(number)
@@ -798,6 +847,23 @@ class Register:
             (run_id, created, batch, period, json.loads(inputs))
             for run_id, created, batch, period, inputs in rows
         ]
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just added (the sqlite3 module types it as optional; after
+    an INSERT it is always set)."""
+    row_id = cursor.lastrowid
+    assert row_id is not None
+    return row_id
+
+
+def _dates(invoice: Invoice) -> tuple[str, str]:
+    """An invoice's issue and due date as stored (ISO); every settled invoice has both."""
+    if invoice.issue_date is None or invoice.due_date is None:
+        raise ValueError(
+            f"factuur {invoice.number or invoice.code} heeft geen factuur- of vervaldatum"
+        )
+    return invoice.issue_date.isoformat(), invoice.due_date.isoformat()
 
 
 # SQLite's primary result codes (sqlite_errorname, extended names start with them) and what

@@ -8,22 +8,33 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .allocate import AllocationKey, allocation_key
-from .check import participants_on
+from .allocate import AllocationKey, KeyShare, allocation_key
 from .model import (
+    CREDIT_NOTE,
+    INVOICE,
+    JOIN_LINE,
+    NETWORK_LINE,
+    OWN_SHARE,
+    PROJECT_LINE,
     Budget,
     CostLine,
     Finding,
     Inputs,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     Join,
     Level,
+    LineKind,
+    Subject,
     subject_key,
 )
 from .money import apportion, format_euro, format_number, format_percentage, from_cents, to_cents
+from .rules import participants_on
 
 ZERO = Decimal("0.00")
+# Which line a correction corrects: (code, line kind, kenmerk casefolded, join key).
+LineIdentity = tuple[str, LineKind, str, str]
 
 
 @dataclass(frozen=True, order=True)
@@ -123,8 +134,9 @@ class Settlement:
 def annual_total(budget: Budget) -> tuple[Decimal, str]:
     """The year's network costs: realised when every post has a realised amount, else budgeted."""
     posts = budget.posts
-    if posts and all(p.realised is not None for p in posts):
-        return sum((p.realised for p in posts), ZERO), "gerealiseerd"
+    realised = [p.realised for p in posts if p.realised is not None]
+    if posts and len(realised) == len(posts):
+        return sum(realised, ZERO), "gerealiseerd"
     return sum((p.budgeted for p in posts), ZERO), "begroot"
 
 
@@ -168,14 +180,14 @@ def _network_lines(
 ) -> Iterable[tuple[str, InvoiceLine]]:
     total_text = format_euro(key.total)  # running text always shows cents (issue 13)
     for share in key.shares:
-        share_text = _share_basis(key, share.code, total_text)
+        share_text = _share_basis(key, share, total_text)
         if not period.settles_the_year:
             # The voorschot is half the annual share; an odd cent goes to the final settlement.
             advance = from_cents(to_cents(share.amount) // 2)
             yield (
                 share.code,
                 InvoiceLine(
-                    kind="netwerk",
+                    kind=NETWORK_LINE,
                     description=f"Voorschot netwerkbijdrage {key.year} (50 %)",
                     basis=f"50 % van {format_euro(share.amount)} ({share_text})",
                     amount=advance,
@@ -191,7 +203,7 @@ def _network_lines(
         yield (
             share.code,
             InvoiceLine(
-                kind="netwerk",
+                kind=NETWORK_LINE,
                 description=f"Netwerkbijdrage {key.year}, eindafrekening ({basis_word})",
                 basis=basis,
                 amount=share.amount - billed,
@@ -205,7 +217,7 @@ def _network_lines(
                 yield (
                     code,
                     InvoiceLine(
-                        kind="netwerk",
+                        kind=NETWORK_LINE,
                         description=f"Netwerkbijdrage {key.year}: geen deelnemer meer aan het netwerk",
                         basis=f"eerder gefactureerd {format_euro(billed)}, eindafrekening € 0,00",
                         amount=-billed,
@@ -221,8 +233,7 @@ def _earlier(history: History, code: str) -> str:
     return ", ".join(f"{number} van {issued:%d-%m-%Y}" for number, issued in numbers) + ": "
 
 
-def _share_basis(key: AllocationKey, code: str, total_text: str) -> str:
-    share = key.share(code)
+def _share_basis(key: AllocationKey, share: KeyShare, total_text: str) -> str:
     if key.method == "exact":
         return (
             f"{format_number(share.inhabitants)} van {format_number(key.total_inhabitants)} "
@@ -292,7 +303,7 @@ def _basis_texts(
 def _cost_lines(
     inputs: Inputs, cost: CostLine, population: Mapping[str, int]
 ) -> Iterable[tuple[str, InvoiceLine]]:
-    subject = inputs.calendar.subject(cost.subject)
+    subject = _subject(inputs, cost.subject)
     codes = participants_on(subject, cost.date, inputs.budget)
     parts = _split(cost, codes, population)
     bases = _basis_texts(cost, codes, population)
@@ -303,7 +314,7 @@ def _cost_lines(
         yield (
             code,
             InvoiceLine(
-                kind="project",
+                kind=PROJECT_LINE,
                 description=description,
                 basis=bases[code],
                 amount=from_cents(parts[code]),
@@ -333,7 +344,7 @@ def _join_lines(
     billed_costs = _costs_as_billed(budget, history)
     for join in joins:
         key = subject_key(join.subject)
-        subject = inputs.calendar.subject(join.subject)
+        subject = _subject(inputs, join.subject)
         earlier_joins = [
             j
             for j in budget.joins_by_subject.get(key, ())
@@ -371,7 +382,7 @@ def _join_lines(
                 yield (
                     code,
                     InvoiceLine(
-                        kind="toetreding",
+                        kind=JOIN_LINE,
                         description=description,
                         basis=basis,
                         amount=from_cents(delta),
@@ -402,6 +413,14 @@ def _costs_as_billed(
     return grouped
 
 
+def _subject(inputs: Inputs, name: str) -> Subject:
+    """The calendar's subject of a cost line or join (the checks refuse a run naming another)."""
+    subject = inputs.calendar.subject(name)
+    if subject is None:
+        raise ValueError(f"onderwerp '{name}' staat niet in de kalender")
+    return subject
+
+
 def _names(inputs: Inputs) -> dict[str, str]:
     names = {p.code: p.name for p in inputs.budget.populations if p.name}
     names.update({m.code: m.name for m in inputs.calendar.municipalities})
@@ -427,10 +446,11 @@ def _invoice(
 ) -> Invoice:
     settings = inputs.budget.settings
     total = sum((line.amount for line in lines), ZERO)
+    kind: InvoiceKind
     if code == settings.lead:
-        kind = "eigen aandeel"
+        kind = OWN_SHARE
     else:
-        kind = "creditnota" if total < 0 else "factuur"
+        kind = CREDIT_NOTE if total < 0 else INVOICE
     return Invoice(
         code=code,
         name=names.get(code, code),
@@ -448,7 +468,7 @@ def _refer_credit(invoice: Invoice, history: History) -> Invoice:
     the invoice whose network lines it deducts, else the municipality's first invoice of the
     year (the e-invoice's BillingReference)."""
     earlier = history.invoiced.get(invoice.code, ()) or history.issued.get(invoice.code, ())
-    if invoice.kind != "creditnota" or not earlier:
+    if invoice.kind != CREDIT_NOTE or not earlier:
         return invoice
     return replace(invoice, refers_to=earlier[0][0])
 
@@ -476,7 +496,7 @@ def correction_settlement(
 
 def corrections(
     fresh: Settlement,
-    held: Mapping[tuple[str, str, str, str], tuple[Decimal, str, str]],
+    held: Mapping[LineIdentity, tuple[Decimal, str, str]],
     *,
     issue_date: date,
     inputs: Inputs,
@@ -487,7 +507,7 @@ def corrections(
     the period's invoices and earlier corrections. Each difference becomes a line referring to the
     original; the corrections add up to the change in the period's total, to the cent.
     """
-    should: dict[tuple[str, str, str, str], tuple[Decimal, InvoiceLine]] = {}
+    should: dict[LineIdentity, tuple[Decimal, InvoiceLine]] = {}
     for invoice in fresh.invoices:
         for line in invoice.lines:
             identity = (invoice.code, line.kind, line.reference.casefold(), line.join)
@@ -497,23 +517,23 @@ def corrections(
     refers: dict[str, str] = {}
     for identity in sorted(set(should) | set(held), key=lambda i: (i[0], i[1], i[2], i[3])):
         code = identity[0]
-        new_amount, line = should.get(identity, (ZERO, None))
+        new_amount, wanted = should.get(identity, (ZERO, None))
         old_amount, old_description, number = held.get(identity, (ZERO, "", ""))
         delta = new_amount - old_amount
         if not delta:
             continue
-        description = line.description if line is not None else old_description
+        description = wanted.description if wanted is not None else old_description
         per_code.setdefault(code, []).append(
             InvoiceLine(
                 kind=identity[1],
                 description=f"Correctie: {description}",
                 basis=f"was {format_euro(old_amount)}, wordt {format_euro(new_amount)}",
                 amount=delta,
-                reference=line.reference if line is not None else identity[2],
-                subject=line.subject if line is not None else "",
-                cost_date=line.cost_date if line is not None else None,
-                cost_total=line.cost_total if line is not None else None,
-                participants=line.participants if line is not None else (),
+                reference=wanted.reference if wanted is not None else identity[2],
+                subject=wanted.subject if wanted is not None else "",
+                cost_date=wanted.cost_date if wanted is not None else None,
+                cost_total=wanted.cost_total if wanted is not None else None,
+                participants=wanted.participants if wanted is not None else (),
                 join=identity[3],
             )
         )
