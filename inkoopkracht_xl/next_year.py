@@ -40,10 +40,10 @@ from .layout import (
     SheetLayout,
 )
 from .model import Finding, Level, Location, RowKind
-from .read.folder import load_folder
 from .read.headers import normalise_header
 from .read.safety import inspect_xlsx_data, read_xlsx
 from .read.table import Reader, Table, Workbook, column_letter
+from .validate import load_folder
 
 # Parts of a workbook that openpyxl does not carry over (or not reliably): checked after saving.
 _PARTS_KEPT_OR_LOST = (

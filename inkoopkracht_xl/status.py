@@ -26,16 +26,17 @@ The next step is ONE line, from these rules, first match wins:
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from .errors import InputRefused
-from .model import Location
+from .manifest import is_period_folder
+from .model import DRAFT, FAILED, SENDING, SENT, Location, MessageState
 from .money import format_euro
 from .register import REGISTER_NAME, Delivery, Register
+from .terminal import Column, Note, Row, table_lines
 
 WIDTH = 100  # the text output fits a terminal of 100 columns
 OPEN = "nog niet afgerekend"
@@ -157,47 +158,43 @@ class Status:
         if not self.years:
             lines.append("  Er is nog niets afgerekend.")
         for year in self.years:
-            lines += [
-                "",
-                str(year.year),
-                _row("Periode", "Staat", "Facturen", "Totaal", "Verzonden"),
-            ]
+            rows: list[Row] = []
             for period in year.periods:
                 if not period.batches:
-                    lines.append(_row(period.label, OPEN, "", "", "").rstrip())
+                    rows.append((period.label, OPEN, "", "", ""))
                 for batch in period.batches:
-                    lines += _batch_lines(batch)
+                    rows += _batch_rows(batch)
+            lines += ["", str(year.year), *table_lines(_COLUMNS, rows, width=WIDTH)]
         return [*lines, "", self.next_step]
 
 
-def _row(label: str, state: str, count: str, total: str, sent: str) -> str:
-    return f"  {label:<20} {state:<19} {count:>8}  {total:>16}  {sent}"
+# Fixed widths keep the tables of several years aligned under each other.
+_COLUMNS = (
+    Column("Periode", width=19),
+    Column("Staat", width=19),
+    Column("Facturen", ">"),
+    Column("Totaal", ">", width=15),
+    Column("Verzonden"),
+)
 
 
-def _batch_lines(batch: BatchStatus) -> list[str]:
+def _batch_rows(batch: BatchStatus) -> list[Row]:
     sent = f"{len(batch.sent)} van {batch.count}"
-    lines = [_row(batch.batch, batch.state, str(batch.count), format_euro(batch.total), sent)]
-    lines += _wrapped("nummers: ", ", ".join(number_ranges(batch.numbers)) or "-")
+    rows: list[Row] = [
+        (batch.batch, batch.state, str(batch.count), format_euro(batch.total), sent),
+        Note("nummers: ", ", ".join(number_ranges(batch.numbers)) or "-"),
+    ]
     for failed in batch.failed:
-        lines += _wrapped("mislukt: ", f"{failed.number} {failed.name}: {failed.error}")
+        rows.append(Note("mislukt: ", f"{failed.number} {failed.name}: {failed.error}"))
     for uncertain in batch.uncertain:
-        lines += _wrapped(
-            "onzeker: ",
-            f"{uncertain.number} {uncertain.name} (het versturen is afgebroken; misschien is "
-            "het bericht aangekomen)",
+        rows.append(
+            Note(
+                "onzeker: ",
+                f"{uncertain.number} {uncertain.name} (het versturen is afgebroken; misschien "
+                "is het bericht aangekomen)",
+            )
         )
-    return lines
-
-
-def _wrapped(label: str, text: str) -> list[str]:
-    indent = " " * 6
-    return textwrap.wrap(
-        text,
-        WIDTH,
-        initial_indent=indent + label,
-        subsequent_indent=indent + " " * len(label),
-        break_on_hyphens=False,
-    )
+    return rows
 
 
 def number_ranges(numbers: Iterable[str]) -> list[str]:
@@ -274,7 +271,7 @@ def _batch_status(batch: str, deliveries: Sequence[Delivery]) -> BatchStatus:
     billed = [d for d in deliveries if d.number]
     own = [d for d in deliveries if not d.number]
 
-    def unsent(state: str) -> tuple[Unsent, ...]:
+    def unsent(state: MessageState) -> tuple[Unsent, ...]:
         return tuple(Unsent(d.number, d.name, d.error) for d in billed if d.state == state)
 
     return BatchStatus(
@@ -282,10 +279,10 @@ def _batch_status(batch: str, deliveries: Sequence[Delivery]) -> BatchStatus:
         tuple(d.number for d in billed),
         sum((d.total for d in billed), Decimal("0.00")),
         sum((d.total for d in own), Decimal("0.00")),
-        tuple(d.number for d in billed if d.state == "verzonden"),
-        unsent("mislukt"),
-        tuple(Unsent(d.number, d.name) for d in billed if d.state == "bezig"),
-        unsent("concept"),
+        tuple(d.number for d in billed if d.state == SENT),
+        unsent(FAILED),
+        tuple(Unsent(d.number, d.name) for d in billed if d.state == SENDING),
+        unsent(DRAFT),
     )
 
 
@@ -346,15 +343,13 @@ def _shown(path: Path) -> str:
 
 
 def _no_register(out: Path) -> InputRefused:
-    from .afrekening import MANIFEST  # only here: afrekening pulls in the writers
-
     if not out.is_dir():
         return InputRefused.single(
             Location(str(out)),
             "deze uitvoermap bestaat niet",
             "Geef de uitvoermap van een afrekening op (standaard MAP/uitvoer).",
         )
-    if (out / MANIFEST).is_file() and (out.parent / REGISTER_NAME).is_file():
+    if is_period_folder(out):
         return InputRefused.single(
             Location(str(out)),
             "dit is de map van één periode, niet de uitvoermap met het register",

@@ -28,8 +28,9 @@ from watchdog.observers.api import BaseObserver
 
 from .errors import InputRefused
 from .model import Finding, Location
-from .read.folder import OWNER_PREFIX, candidate_files, load_folder
+from .read.folder import OWNER_PREFIX, candidate_files
 from .report import KeyReport, key_for, write_key_overview
+from .validate import load_folder
 
 DEFAULT_DEBOUNCE = 1.0  # seconds of quiet after the last event before a refresh
 OVERVIEW = Path("actueel") / "overzicht.xlsx"

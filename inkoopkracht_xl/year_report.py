@@ -18,20 +18,27 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputRefused
-from .model import Location, subject_key
+from .manifest import is_period_folder
+from .model import (
+    CREDIT_NOTE,
+    JOIN_LINE,
+    NETWORK_LINE,
+    OWN_SHARE,
+    PROJECT_LINE,
+    SENT,
+    Location,
+    subject_key,
+)
 from .money import format_euro, from_cents
 from .register import REGISTER_NAME, Delivery, Register
 
 # The columns of Per gemeente: every line falls in exactly one, so they add up to the total.
 NETWORK, PROJECTS, JOINS, CORRECTIONS = "Netwerk", "Projecten", "Toetredingen", "Correcties"
 KINDS = (NETWORK, PROJECTS, JOINS, CORRECTIONS)
-_COLUMN_OF_LINE = {"netwerk": NETWORK, "project": PROJECTS, "toetreding": JOINS}
-OWN_SHARE = "eigen aandeel"  # the penvoerder's statement: no number, never invoiced
-CREDIT_NOTE = "creditnota"
+_COLUMN_OF_LINE = {NETWORK_LINE: NETWORK, PROJECT_LINE: PROJECTS, JOIN_LINE: JOINS}
 ZERO = Decimal("0.00")
 CHART_MUNICIPALITIES = 25  # more bars than this and the chart shows the largest contributors
 TOP_SUBJECTS = 10
-_MANIFEST = "afrekening.json"  # what marks a period's own folder (afrekening.MANIFEST)
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ class YearReport:
     def summary(self) -> list[str]:
         """What `rapport` prints under the path: years, totals, the check (Dutch)."""
         count = len(self.invoices)
-        sent = sum(1 for i in self.invoices if i.state == "verzonden")
+        sent = sum(1 for i in self.invoices if i.state == SENT)
         check = "OK" if self.balanced else "VERSCHIL"
         what = "factuur of creditnota" if count == 1 else "facturen en creditnota's"
         lines = [
@@ -227,7 +234,7 @@ def _register_path(out: Path) -> Path:
             "Geef de uitvoermap op waarin de afrekeningen zijn gemaakt (daar staat "
             f"{REGISTER_NAME}; standaard MAP/uitvoer).",
         )
-    if (out / _MANIFEST).is_file() and (out.parent / REGISTER_NAME).is_file():
+    if is_period_folder(out):
         raise InputRefused.single(
             Location(str(out)),
             "dit is de map van één periode, niet de uitvoermap met het register",
@@ -441,7 +448,7 @@ def _batches(chosen: Sequence[Delivery]) -> tuple[Batch, ...]:
                 year,
                 batch,
                 len(billed),
-                sum(1 for d in billed if d.state == "verzonden"),
+                sum(1 for d in billed if d.state == SENT),
                 sum((d.total for d in billed), ZERO),
                 sum((d.total for d in items if d.kind == OWN_SHARE), ZERO),
             )

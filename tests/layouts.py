@@ -37,7 +37,8 @@ from inkoopkracht_xl.model import (
     Settings,
     Subject,
 )
-from inkoopkracht_xl.read.folder import Loaded, load_folder
+from inkoopkracht_xl.read.folder import Loaded
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUDGET, CALENDAR, JAARPLAN
 

@@ -17,7 +17,7 @@ from inkoopkracht_xl.changes import ADDED, CHANGED, REMOVED, RENAMED, Change, co
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.model import Location
 from inkoopkracht_xl.previous import changes_since_last_settlement
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUDGET, CALENDAR, append_rows, fingerprint, jaarplan_folder, set_cells
 
@@ -374,7 +374,8 @@ def test_afrekening_prints_ten_changes_and_the_overview_lists_them_all(folder):
         f"  gewijzigd  {BUDGET} › Inwoners › C2: DE (Delft), inwoners: 106.086 → 60.002"
     )
     assert lines[start + 11] == ("  en 2 meer: zie het werkblad Wijzigingen van het overzicht")
-    assert lines[start + 12].lstrip().startswith("IK-2024-")  # then the invoices
+    assert lines[start + 12].split() == ["Nummer", "Soort", "Gemeente", "Totaal"]
+    assert lines[start + 13].lstrip().startswith("IK-2024-")  # then the invoices
     book = openpyxl.load_workbook(folder / "uitvoer" / "2024-H2" / "overzicht-2024-H2.xlsx")
     sheet = book["Wijzigingen"]
     rows = list(sheet.iter_rows(min_row=4, values_only=True))

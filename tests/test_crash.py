@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from inkoopkracht_xl.afrekening import MANIFEST, recover_outputs
+from inkoopkracht_xl.manifest import MANIFEST
 from inkoopkracht_xl.read.folder import sha256_of
+from inkoopkracht_xl.recovery import recover_outputs
 from inkoopkracht_xl.register import Register
 
 from .builders import fingerprint
@@ -56,17 +57,17 @@ main()
 """
 
 STEPS = [
-    ("inkoopkracht_xl.afrekening", "load_valid", "after", 1),
+    ("inkoopkracht_xl.settlement_run", "load_valid", "after", 1),
     ("inkoopkracht_xl.register", "Register.number_invoices", "after", 1),
     ("inkoopkracht_xl.register", "Register.replace_drafts", "after", 1),
-    ("inkoopkracht_xl.afrekening", "produce", "after", 1),
-    ("inkoopkracht_xl.afrekening", "produce", "after", 4),
+    ("inkoopkracht_xl.outputs", "produce", "after", 1),
+    ("inkoopkracht_xl.outputs", "produce", "after", 4),
     ("inkoopkracht_xl.write.overview", "write_overview", "after", 1),
-    ("inkoopkracht_xl.afrekening", "_write_manifest", "before", 1),
-    ("inkoopkracht_xl.afrekening", "_write_manifest", "after", 1),
-    ("inkoopkracht_xl.afrekening", "_move_aside", "after", 1),
-    ("inkoopkracht_xl.afrekening", "_put_in_place", "before", 1),
-    ("inkoopkracht_xl.afrekening", "_put_in_place", "after", 1),
+    ("inkoopkracht_xl.settlement_run", "write_manifest", "before", 1),
+    ("inkoopkracht_xl.settlement_run", "write_manifest", "after", 1),
+    ("inkoopkracht_xl.recovery", "move_aside", "after", 1),
+    ("inkoopkracht_xl.recovery", "put_in_place", "before", 1),
+    ("inkoopkracht_xl.recovery", "put_in_place", "after", 1),
 ]
 K5 = ("K5", "Multifunctionals", "Extra", date(2024, 4, 2), Decimal("250.00"), "inwoners")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.register import Register
+from inkoopkracht_xl.settlement_run import run_settlement
 
 from .builders import fingerprint, set_cells
 from .scenario import Scenario
@@ -154,7 +154,7 @@ def test_dry_run_lists_and_sends_nothing(smtp, batch):
     lines = result.output.splitlines()
     assert lines[0] == "Facturen van 2024-H1 (nog niets verstuurd; gebruik --verzend):"
     pn = lines.index(
-        "  IK-2024-0002  factuur    Pijnacker-Nootdorp                   € 10.316,50  te versturen"
+        "  IK-2024-0002  factuur  Pijnacker-Nootdorp     € 10.316,50  te versturen"
     )
     assert lines[pn + 1 : pn + 3] == [
         "      aan: inkoop@pn.example.org",

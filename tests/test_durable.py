@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 import inkoopkracht_xl.write.files as files
-from inkoopkracht_xl.afrekening import MANIFEST
 from inkoopkracht_xl.cli import main
+from inkoopkracht_xl.manifest import MANIFEST
 from inkoopkracht_xl.register import Register
 
 from .builders import fingerprint

@@ -20,19 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inkoopkracht_xl import einvoice
-from inkoopkracht_xl.einvoice import (
+from inkoopkracht_xl.einvoice import EInvoiceIncomplete, ubl_document
+from inkoopkracht_xl.model import Contact, Invoice, InvoiceLine, Sender, Settings
+from inkoopkracht_xl.rules import (
     REQUIRED_BUYER,
     REQUIRED_SELLER,
     REQUIRED_SELLER_EXEMPT,
-    EInvoiceIncomplete,
     missing_buyer_fields,
     missing_fields,
     missing_seller_fields,
-    ubl_document,
 )
-from inkoopkracht_xl.model import Contact, Invoice, InvoiceLine, Sender, Settings
-from inkoopkracht_xl.read.folder import load_folder
 from inkoopkracht_xl.settle import History, Period, SettledCost, Settlement, corrections, settle
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import JAARPLAN
 from .einvoice_validation import (

@@ -341,7 +341,8 @@ def test_two_names_that_become_one_file_name_are_refused(tmp_path):
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","klik")', "+1+1", "-2+3", "@SUM(1,1)"]
 # The formulas we write ourselves: totals, counts and checks, each with its value cached.
-OUR_FORMULAS = ("=SUM(", "=COUNTIF(", "=IF(", "=SUMIF(", "=ROUND(")
+# =COUNTA( counts the invoices on the overview's Facturen sheet (write/invoices_sheet.py).
+OUR_FORMULAS = ("=SUM(", "=COUNTIF(", "=IF(", "=SUMIF(", "=ROUND(", "=COUNTA(")
 SENDER_ADDRESS = "-2+3@evil.example"  # a valid address that starts like a formula
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.model import InvoiceLine
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.settlement_run import run_settlement
+from inkoopkracht_xl.validate import load_folder
 from inkoopkracht_xl.write.document import build_document
 from inkoopkracht_xl.write.pdf import invoice_pdf, write_invoice_pdf
 

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inkoopkracht_xl import libreoffice
+from inkoopkracht_xl.filenames import invoice_filename, safe_filename
 from inkoopkracht_xl.model import CATEGORIES, Invoice, InvoiceLine, Sender
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.validate import load_folder
 from inkoopkracht_xl.write.invoice import write_invoice
-from inkoopkracht_xl.write.names import invoice_filename, safe_filename
 from inkoopkracht_xl.write.styles import DATE, MONEY
 
 from .builders import CALENDAR, JAARPLAN, edit, jaarplan_folder

@@ -11,13 +11,13 @@ import openpyxl
 import xlsxwriter
 from click.testing import CliRunner
 
-from inkoopkracht_xl import afrekening
-from inkoopkracht_xl.afrekening import run_settlement
+from inkoopkracht_xl import outputs
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.deliver import open_batch, send
 from inkoopkracht_xl.mail import SmtpSettings
 from inkoopkracht_xl.model import Budget, Contact, Invoice, InvoiceLine, Settings
-from inkoopkracht_xl.read.folder import load_valid
+from inkoopkracht_xl.settlement_run import run_settlement
+from inkoopkracht_xl.validate import load_valid
 from inkoopkracht_xl.write.invoices_sheet import invoice_list, invoices_sheet
 from inkoopkracht_xl.write.styles import DATE, MONEY, WORKBOOK_OPTIONS, Styles
 
@@ -260,7 +260,7 @@ def test_the_sheet_data_survives_the_trip_to_a_worker_process(tmp_path, monkeypa
     assert pickle.loads(pickle.dumps(listing)) == listing
     assert listing.own_shares == (("Zoetermeer", D("21513.50")),)  # 20.513,50 + 1.000
     # From one invoice on, worker processes write (where there are two cores): same sheet.
-    monkeypatch.setattr(afrekening, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(outputs, "PARALLEL_FROM", 1)
     pooled = run_settlement(folder, "2024-H1", out=tmp_path / "b", issue_date=H1_DATE)
     assert table(overview(pooled)["Facturen"]) == table(overview(run)["Facturen"])
 

@@ -19,7 +19,7 @@ from inkoopkracht_xl import next_year as next_year_module
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.next_year import next_year
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.validate import load_folder
 from inkoopkracht_xl.write.cached_values import UNKNOWN, cache_results, with_results
 
 from .builders import BUDGET, CALENDAR, SHIPPED, edit, fingerprint, jaarplan_folder, set_cells

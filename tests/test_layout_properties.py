@@ -22,7 +22,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUYER_HEADER, LEGAL_SETTINGS, buyer_cells
 from .layouts import Cell, Layout, Sheet, bold, formula, model_of, said

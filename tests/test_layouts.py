@@ -36,7 +36,8 @@ from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.model import BudgetPost
-from inkoopkracht_xl.read.folder import Loaded, load_folder
+from inkoopkracht_xl.read.folder import Loaded
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUDGET, CALENDAR, SHIPPED, fingerprint
 from .layouts import (

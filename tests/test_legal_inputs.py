@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.errors import InputRefused
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.settlement_run import run_settlement
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUDGET, fingerprint, jaarplan_folder, set_cells
 

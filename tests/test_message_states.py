@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.register import Register
+from inkoopkracht_xl.settlement_run import run_settlement
 
 from .builders import fingerprint, set_cells
 from .scenario import Scenario

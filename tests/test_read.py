@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.model import Level
-from inkoopkracht_xl.read.folder import load_folder
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import BUDGET, CALENDAR, JAARPLAN, edit, fingerprint, jaarplan_folder
 

@@ -30,7 +30,7 @@ def test_overview_formulas_recalculate_to_their_cached_values(tmp_path):
 
 @requires_libreoffice
 def test_settlement_outputs_recalculate_to_their_cached_values(tmp_path):
-    from inkoopkracht_xl.afrekening import run_settlement
+    from inkoopkracht_xl.settlement_run import run_settlement
 
     from .builders import JAARPLAN
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from inkoopkracht_xl.read.folder import load_valid
 from inkoopkracht_xl.settle import History, Period, settle
+from inkoopkracht_xl.validate import load_valid
 
 from .builders import bench_module
 

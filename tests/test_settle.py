@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.register import Register
 from inkoopkracht_xl.settle import Period
+from inkoopkracht_xl.settlement_run import run_settlement
 
 from .builders import SHIPPED, fingerprint
 from .scenario import Scenario

@@ -23,9 +23,9 @@ from inkoopkracht_xl import libreoffice
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.model import Location
 from inkoopkracht_xl.read import safety, table
-from inkoopkracht_xl.read.folder import load_folder
 from inkoopkracht_xl.read.safety import WorkbookInfo, inspect_xlsx
 from inkoopkracht_xl.read.table import Workbook
+from inkoopkracht_xl.validate import load_folder
 
 from .builders import jaarplan_folder
 from .recalc import requires_libreoffice

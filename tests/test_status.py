@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.register import SCHEMA_VERSION, Register
+from inkoopkracht_xl.settlement_run import run_settlement
 from inkoopkracht_xl.status import (
     ALL_SENT,
     BatchStatus,
@@ -78,8 +78,8 @@ def test_after_h1_is_settled_nothing_is_sent_h2_is_open_and_verstuur_is_next(set
         f"Afrekeningen in {out}:",
         "",
         "2024",
-        "  Periode              Staat               Facturen            Totaal  Verzonden",
-        "  2024-H1              niet verzonden             6       € 63.002,19  0 van 6",
+        "  Periode              Staat                Facturen           Totaal  Verzonden",
+        "  2024-H1              niet verzonden              6      € 63.002,19  0 van 6",
         "      nummers: IK-2024-0001 t/m IK-2024-0006",
         "  2024-H2              nog niet afgerekend",
         "",
@@ -150,7 +150,7 @@ def test_once_everything_is_sent_the_next_step_is_h2_and_then_nothing(settled):
         )
         lines = status(str(out)).output.splitlines()
         assert (
-            "  2024-H1              verzonden                  6       € 63.002,19  6 van 6"
+            "  2024-H1              verzonden                   6      € 63.002,19  6 van 6"
             in lines
         )
 
@@ -173,7 +173,7 @@ def test_a_refused_recipient_is_named_with_the_servers_answer(settled):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[4:7] == [
-        "  2024-H1              deels verzonden            6       € 63.002,19  5 van 6",
+        "  2024-H1              deels verzonden             6      € 63.002,19  5 van 6",
         "      nummers: IK-2024-0001 t/m IK-2024-0006",
         "      mislukt: IK-2024-0003 Westland: geweigerd door de server "
         "(inkoop@westland.example.org: 550",
@@ -202,7 +202,7 @@ def test_an_interrupted_message_is_onzeker_until_the_coordinator_settles_it(sett
     result = status(str(out))
     lines = result.output.splitlines()
     assert lines[4] == (
-        "  2024-H1              deels verzonden            6       € 63.002,19  5 van 6"
+        "  2024-H1              deels verzonden             6      € 63.002,19  5 van 6"
     )
     assert lines[6] == (
         "      onzeker: IK-2024-0003 Westland (het versturen is afgebroken; misschien is het "

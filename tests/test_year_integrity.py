@@ -16,12 +16,12 @@ from decimal import Decimal
 import openpyxl
 from click.testing import CliRunner
 
-import inkoopkracht_xl.afrekening as afrekening_module
-from inkoopkracht_xl.afrekening import run_settlement
+import inkoopkracht_xl.settlement_run as settlement_run_module
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.model import InvoiceLine
 from inkoopkracht_xl.register import Register
+from inkoopkracht_xl.settlement_run import run_settlement
 from inkoopkracht_xl.templates import write_templates
 
 from .builders import BUDGET, jaarplan_folder, set_cells
@@ -132,7 +132,7 @@ def test_the_correction_check_compares_against_an_independent_figure(tmp_path, m
     # what H1 should bill (key and cost lines: 72.517,50) minus what the register holds as
     # invoiced for it (invoice totals, originals and the first correction: 72.517,50), so 0;
     # the corrections now add up to € 0,01.
-    real = afrekening_module.corrections
+    real = settlement_run_module.corrections
 
     def one_cent_more(*args, **kwargs):
         fixed = list(real(*args, **kwargs))
@@ -141,7 +141,7 @@ def test_the_correction_check_compares_against_an_independent_figure(tmp_path, m
         fixed[0] = replace(first, lines=(*first.lines, extra))
         return tuple(fixed)
 
-    monkeypatch.setattr(afrekening_module, "corrections", one_cent_more)
+    monkeypatch.setattr(settlement_run_module, "corrections", one_cent_more)
     scenario.populations["WE"] = ("Westland", 116887, True)  # another change, another batch
     scenario.write(folder)
     planted = CliRunner().invoke(main, [*arguments, "--correctie"])

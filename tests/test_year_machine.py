@@ -39,13 +39,15 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from inkoopkracht_xl.afrekening import MANIFEST, recover_outputs, run_settlement
 from inkoopkracht_xl.deliver import confirm_arrived, open_batch, send
 from inkoopkracht_xl.errors import InputRefused
 from inkoopkracht_xl.locks import exclusive
 from inkoopkracht_xl.mail import SmtpSettings
+from inkoopkracht_xl.manifest import MANIFEST
 from inkoopkracht_xl.read.folder import sha256_of
+from inkoopkracht_xl.recovery import recover_outputs
 from inkoopkracht_xl.register import LOCK_NAME, Register
+from inkoopkracht_xl.settlement_run import run_settlement
 
 from .scenario import POPULATIONS, SUBJECTS, Scenario
 from .smtp import Mailbox, smtp_server

@@ -30,10 +30,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from inkoopkracht_xl.afrekening import run_settlement
 from inkoopkracht_xl.cli import main
 from inkoopkracht_xl.next_year import next_year
 from inkoopkracht_xl.register import Register
+from inkoopkracht_xl.settlement_run import run_settlement
 
 from .builders import JAARPLAN, append_rows, bench_module, set_cells
 from .recalc import formula_cells, recalculated_mismatches, requires_libreoffice

@@ -279,9 +279,89 @@ def _sum(
     tokens = _tokens(formula)
     if not tokens:
         return None
+    evaluator = _SumEvaluator(home, workbook, formulas, results)
+    head = tokens[0]
+    if head.type == Token.FUNC and head.subtype == Token.OPEN:
+        return evaluator.function(tokens)
+    return evaluator.additions(tokens)
 
-    def cells(area: _Range, *, in_range: bool) -> Decimal | None:
-        sheet = workbook[area.sheet]
+
+class _SumEvaluator:
+    """Sums one formula at `home`: =SUM(...) and its kin, or cells added and subtracted."""
+
+    def __init__(
+        self,
+        home: Key,
+        workbook: Workbook,
+        formulas: dict[Key, str],
+        results: dict[Key, object],
+    ):
+        self.home = home
+        self.workbook = workbook
+        self.formulas = formulas
+        self.results = results
+
+    def function(self, tokens: list[Token]) -> Decimal | None:
+        """=SUM(A1:A5,B2), =SUBTOTAL(9,...) and the other plain sums of _SUMS."""
+        function = tokens[0].value.rstrip("(").upper()
+        close = tokens[-1]
+        if function not in _SUMS or close.type != Token.FUNC or close.subtype != Token.CLOSE:
+            return None
+        inner = tokens[1:-1]
+        arguments = inner[::2]
+        separators = inner[1::2]
+        if not arguments or any(t.type != Token.SEP or t.subtype != Token.ARG for t in separators):
+            return None  # something else between the arguments: not a plain sum
+        if function == "SUBTOTAL":
+            if not arguments or arguments[0].subtype != Token.NUMBER:
+                return None
+            if arguments[0].value not in ("9", "109"):
+                return None
+            arguments = arguments[1:]
+        total = Decimal(0)
+        for token in arguments:
+            part = self.operand(token, in_range=True)
+            if part is None:
+                return None
+            total += part
+        return total
+
+    def additions(self, tokens: list[Token]) -> Decimal | None:
+        """Cells and numbers added and subtracted: =B5+B6-B7."""
+        total, sign = Decimal(0), 1
+        expect_operand = True
+        for token in tokens:
+            if expect_operand:
+                part = self.operand(token, in_range=False)
+                if part is None:
+                    return None
+                total += sign * part
+            elif token.type == Token.OP_IN and token.value in "+-":
+                sign = 1 if token.value == "+" else -1
+            else:
+                return None
+            expect_operand = not expect_operand
+        return None if expect_operand else total
+
+    def operand(self, token: Token, *, in_range: bool) -> Decimal | None:
+        """A number, or cells: a whole range inside SUM, a single cell in =B5+B6-B7."""
+        if token.type != Token.OPERAND:
+            return None
+        if token.subtype == Token.NUMBER:
+            return _number(token.value)
+        if token.subtype != Token.RANGE:
+            return None
+        area = _range(token.value, self.home, self.workbook)
+        if area is None:
+            return None
+        if not in_range and (area.min_row != area.max_row or area.min_col != area.max_col):
+            return None
+        return self.cells(area, in_range=in_range)
+
+    def cells(self, area: _Range, *, in_range: bool) -> Decimal | None:
+        """The sum of the cells of `area`; None when one of them is not a number we know."""
+        sheet = self.workbook[area.sheet]
+        formulas, results = self.formulas, self.results
         total = Decimal(0)
         rows = range(area.min_row, min(area.max_row, sheet.max_row) + 1)
         for row in rows:
@@ -301,61 +381,6 @@ def _sum(
                     return None
                 total += number
         return total
-
-    def operand(token: Token, *, in_range: bool) -> Decimal | None:
-        """A number, or cells: a whole range inside SUM, a single cell in =B5+B6-B7."""
-        if token.type != Token.OPERAND:
-            return None
-        if token.subtype == Token.NUMBER:
-            return _number(token.value)
-        if token.subtype != Token.RANGE:
-            return None
-        area = _range(token.value, home, workbook)
-        if area is None:
-            return None
-        if not in_range and (area.min_row != area.max_row or area.min_col != area.max_col):
-            return None
-        return cells(area, in_range=in_range)
-
-    head = tokens[0]
-    if head.type == Token.FUNC and head.subtype == Token.OPEN:
-        function = head.value.rstrip("(").upper()
-        close = tokens[-1]
-        if function not in _SUMS or close.type != Token.FUNC or close.subtype != Token.CLOSE:
-            return None
-        inner = tokens[1:-1]
-        arguments = inner[::2]
-        separators = inner[1::2]
-        if not arguments or any(t.type != Token.SEP or t.subtype != Token.ARG for t in separators):
-            return None  # something else between the arguments: not a plain sum
-        if function == "SUBTOTAL":
-            if not arguments or arguments[0].subtype != Token.NUMBER:
-                return None
-            if arguments[0].value not in ("9", "109"):
-                return None
-            arguments = arguments[1:]
-        total = Decimal(0)
-        for token in arguments:
-            part = operand(token, in_range=True)
-            if part is None:
-                return None
-            total += part
-        return total
-    # Cells and numbers added and subtracted: =B5+B6-B7
-    total, sign = Decimal(0), 1
-    expect_operand = True
-    for token in tokens:
-        if expect_operand:
-            part = operand(token, in_range=False)
-            if part is None:
-                return None
-            total += sign * part
-        elif token.type == Token.OP_IN and token.value in "+-":
-            sign = 1 if token.value == "+" else -1
-        else:
-            return None
-        expect_operand = not expect_operand
-    return None if expect_operand else total
 
 
 def _number(value: object) -> Decimal | None:

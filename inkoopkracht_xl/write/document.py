@@ -23,14 +23,26 @@ from ..legal import (
     nbsp,
     vat_statement,
 )
-from ..model import Inputs, Invoice, InvoiceLine
+from ..model import (
+    CREDIT_NOTE,
+    JOIN_LINE,
+    NETWORK_LINE,
+    PROJECT_LINE,
+    Contact,
+    Inputs,
+    Invoice,
+    InvoiceLine,
+    Sender,
+    Settings,
+)
 from ..money import format_euro
 from .rows import SEE_SPECIFICATION, InvoiceRow, invoice_rows
 
-SPECIFIED_KINDS = ("project", "toetreding", "correctie")
+# (A correction line keeps the kind it corrects: no kind of its own to list.)
+SPECIFIED_KINDS = (PROJECT_LINE, JOIN_LINE)
 # What the rows of an invoice that are not on the Specificatie are, by kind, in the sentence that
 # reconciles the two totals.
-_OTHER_KINDS = {"netwerk": "netwerkbijdrage"}
+_OTHER_KINDS = {NETWORK_LINE: "netwerkbijdrage"}
 
 
 @dataclass(frozen=True)
@@ -95,13 +107,49 @@ def build_document(
     if invoice.is_own_share:
         raise ValueError("de penvoerder krijgt geen factuur; schrijf het eigen aandeel elders")
     settings = inputs.budget.settings
-    sender = settings.sender
     contact = inputs.budget.contact(invoice.code)
-    credit = invoice.kind == "creditnota"
+    credit = invoice.kind == CREDIT_NOTE
     kind_word = "Creditnota" if credit else "Factuur"
     name_of = cooperation(settings)
     subject = f"Kostenverdeling {name_of} {invoice.period}"
+    if credit:
+        instruction = credit_return(invoice, settings, contact, name_of)
+    else:
+        instruction = _payment_instruction(invoice, inputs)
+    specified = specified_lines(invoice)
+    return InvoiceDocument(
+        invoice=invoice,
+        credit=credit,
+        kind_word=kind_word,
+        issuer=issuer(settings),
+        issuer_lines=tuple(nbsp(line) for line in _issuer_lines(settings)),
+        buyer=buyer_name(contact, invoice.name),
+        buyer_lines=_buyer_lines(contact),
+        details=_details(invoice, kind_word, contact),
+        regarding=_regarding(invoice, subject, issued),
+        rows=_printed_rows(invoice),
+        total_label="Totaal creditnota (in uw voordeel)" if credit else "Totaal te betalen",
+        vat=vat_statement(settings),
+        instruction=nbsp(instruction),
+        notes=_notes(specified, kind_word, settings.sender),
+        specified=specified,
+        specification_title=f"Specificatie projectkosten {invoice.period}",
+        specification_intro=(
+            f"{kind_word} {invoice.number} aan {buyer_name(contact, invoice.name)}: per "
+            "kostenpost het totaalbedrag, de deelnemende gemeenten, de grondslag en het aandeel "
+            "van de gemeente. " + vat_statement(settings)
+        ),
+        specification_total_label="Totaal specificatie (projectkosten en toetredingen)",
+        reconciliation=nbsp(reconciliation(invoice, specified, kind_word)),
+        title=f"{kind_word} {invoice.number} {invoice.name}",
+        subject=subject,
+        author=name_of,
+    )
 
+
+def _issuer_lines(settings: Settings) -> tuple[str, ...]:
+    """The sender's address, identifiers, contact and bank: one printed line each, empty left out."""
+    sender = settings.sender
     identifiers = [
         f"KvK {sender.kvk}" if sender.kvk else "",
         f"OIN {sender.oin}" if sender.oin else "",
@@ -118,7 +166,7 @@ def build_document(
         f"IBAN: {sender.iban}" if sender.iban else "",
         f"BIC: {sender.bic}" if sender.bic else "",
     ]
-    issuer_lines = tuple(
+    return tuple(
         line
         for line in (
             issuer_address(settings),
@@ -130,39 +178,51 @@ def build_document(
         if line
     )
 
+
+def _buyer_lines(contact: Contact | None) -> tuple[str, ...]:
+    """The addressee's lines below its name: t.a.v. the contact, then the address."""
     buyer_lines: list[str] = []
     if contact is not None and contact.name.strip():
         buyer_lines.append(f"t.a.v. {contact.name.strip()}")
     buyer_lines += buyer_address(contact)
+    return tuple(buyer_lines)
 
-    number_label = f"{kind_word}nummer"
+
+def _details(
+    invoice: Invoice, kind_word: str, contact: Contact | None
+) -> tuple[tuple[str, str | date | None], ...]:
+    """The (label, value) pairs beside the addressee: number, dates, period, the buyer's marks."""
     details: list[tuple[str, str | date | None]] = [
-        (number_label, invoice.number),
+        (f"{kind_word}nummer", invoice.number),
         (f"{kind_word}datum", invoice.issue_date),
     ]
-    if not credit:
+    if invoice.kind != CREDIT_NOTE:
         details.append(("Vervaldatum", invoice.due_date))
     details.append(("Periode", invoice.period))
     if contact is not None and contact.buyer_reference:
         details.append(("Uw kenmerk", contact.buyer_reference))
     if contact is not None and contact.order_number:
         details.append(("Inkoopordernummer", contact.order_number))
+    return tuple(details)
 
+
+def _regarding(
+    invoice: Invoice, subject: str, issued: Mapping[str, date] | None
+) -> tuple[str, ...]:
+    """'Betreft: …', and for a credit note or correction the invoice it corrects, with its date."""
     regarding = [f"Betreft: {subject}"]
     if invoice.refers_to:
         reference = Reference(invoice.refers_to, (issued or {}).get(invoice.refers_to))
         regarding.append(
             f"Deze creditnota corrigeert factuur {reference}."
-            if credit
+            if invoice.kind == CREDIT_NOTE
             else f"Deze factuur is een correctie op factuur {reference}."
         )
+    return tuple(regarding)
 
-    if credit:
-        instruction = credit_return(invoice, settings, contact, name_of)
-    else:
-        instruction = _payment_instruction(invoice, inputs)
 
-    specified = specified_lines(invoice)
+def _notes(specified: tuple[InvoiceLine, ...], kind_word: str, sender: Sender) -> tuple[str, ...]:
+    """The notes below the total: where the specification is, whom to ask."""
     notes: list[str] = []
     if specified:
         notes.append(
@@ -171,9 +231,13 @@ def build_document(
         )
     if sender.email:
         notes.append(f"Vragen over deze {kind_word.lower()}? Mail naar {sender.email}.")
+    return tuple(notes)
 
+
+def _printed_rows(invoice: Invoice) -> tuple[InvoiceRow, ...]:
+    """The invoice's rows as printed, spaces kept with their amounts."""
     # The invoice (PDF and workbook) has its specification after it, as pages or as a sheet.
-    rows = tuple(
+    return tuple(
         InvoiceRow(
             nbsp(row.description),
             "zie de specificatie" if row.basis == SEE_SPECIFICATION else nbsp(row.basis),
@@ -181,34 +245,6 @@ def build_document(
             row.amount,
         )
         for row in invoice_rows(invoice)
-    )
-    return InvoiceDocument(
-        invoice=invoice,
-        credit=credit,
-        kind_word=kind_word,
-        issuer=issuer(settings),
-        issuer_lines=tuple(nbsp(line) for line in issuer_lines),
-        buyer=buyer_name(contact, invoice.name),
-        buyer_lines=tuple(buyer_lines),
-        details=tuple(details),
-        regarding=tuple(regarding),
-        rows=rows,
-        total_label="Totaal creditnota (in uw voordeel)" if credit else "Totaal te betalen",
-        vat=vat_statement(settings),
-        instruction=nbsp(instruction),
-        notes=tuple(notes),
-        specified=specified,
-        specification_title=f"Specificatie projectkosten {invoice.period}",
-        specification_intro=(
-            f"{kind_word} {invoice.number} aan {buyer_name(contact, invoice.name)}: per "
-            "kostenpost het totaalbedrag, de deelnemende gemeenten, de grondslag en het aandeel "
-            "van de gemeente. " + vat_statement(settings)
-        ),
-        specification_total_label="Totaal specificatie (projectkosten en toetredingen)",
-        reconciliation=nbsp(reconciliation(invoice, specified, kind_word)),
-        title=f"{kind_word} {invoice.number} {invoice.name}",
-        subject=subject,
-        author=name_of,
     )
 
 

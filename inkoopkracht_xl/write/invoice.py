@@ -12,7 +12,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..legal import nbsp
-from ..model import CATEGORIES, Inputs, Invoice, Subject
+from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
 from .document import InvoiceDocument, build_document, cost_description, specified_lines
 from .files import atomic_file
 from .styles import (
@@ -115,8 +115,34 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument
     sheet.hide_gridlines(2)
     last_col = len(_INVOICE_WIDTHS) - 1
     invoice = document.invoice
+    row = _letterhead(sheet, styles, document, last_col)
+    row += 2
+    sheet.write_string(row, 0, document.kind_word.upper(), styles.invoice_title)
+    sheet.set_row(row, 28)
+    row = _addressee_and_details(sheet, styles, document, row + 2)
+    for text in document.regarding:
+        _paragraph(sheet, row, last_col, text, styles.subject_line)
+        row += 1
+    total_row = _invoice_lines(sheet, styles, document, row + 1)
 
-    # Letterhead: the legal issuer, its address, identifiers, contact and bank.
+    row = total_row + 2
+    _paragraph(sheet, row, last_col, document.vat, styles.text)
+    row += 2
+    _paragraph(sheet, row, last_col, document.instruction, styles.instruction)
+    row += 1
+    for text in document.notes:
+        row += 1
+        _paragraph(sheet, row, last_col, text, styles.note)
+
+    for col, width in enumerate(_INVOICE_WIDTHS):
+        sheet.set_column(col, col, width)
+    print_setup(sheet, title=f"{document.kind_word} {invoice.number} · {document.buyer}")
+    sheet.print_area(0, 0, row, last_col)
+
+
+def _letterhead(sheet: Worksheet, styles: Styles, document: InvoiceDocument, last_col: int) -> int:
+    """The legal issuer, its address, identifiers, contact and bank, and a rule under them;
+    returns the rule's row."""
     row = 0
     sheet.write_string(row, 0, document.issuer, styles.sender_name)
     sheet.set_row(row, 17)
@@ -127,13 +153,14 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument
     for col in range(last_col + 1):
         sheet.write_blank(row, col, None, styles.letterhead_rule)
     sheet.set_row(row, 6)
+    return row
 
-    row += 2
-    sheet.write_string(row, 0, document.kind_word.upper(), styles.invoice_title)
-    sheet.set_row(row, 28)
 
-    # Addressee on the left, the invoice's particulars on the right, side by side.
-    row += 2
+def _addressee_and_details(
+    sheet: Worksheet, styles: Styles, document: InvoiceDocument, row: int
+) -> int:
+    """The addressee on the left, the invoice's particulars on the right, side by side from
+    `row` on; returns the row after them and one blank row."""
     addressee = [(document.buyer, styles.addressee)]
     addressee += [(line, styles.text) for line in document.buyer_lines]
     details = document.details
@@ -148,15 +175,14 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument
                 sheet.write_string(row + offset, 3, value, styles.detail_value)
             else:
                 _write_date(sheet, row + offset, 3, value, styles.detail_date)
-    row += max(len(addressee), len(details)) + 1
+    return row + max(len(addressee), len(details)) + 1
 
-    for text in document.regarding:
-        _paragraph(sheet, row, last_col, text, styles.subject_line)
-        row += 1
 
-    # The lines, with how each amount was computed.
-    row += 1
-    header_row = row
+def _invoice_lines(
+    sheet: Worksheet, styles: Styles, document: InvoiceDocument, header_row: int
+) -> int:
+    """The lines, with how each amount was computed, and their total; returns the total's row."""
+    row = header_row
     sheet.write_row(header_row, 0, ["Omschrijving", "Grondslag"], styles.header)
     sheet.write_string(header_row, 2, "Kenmerk", styles.header_wrap_indent)
     sheet.write_string(header_row, 3, "Bedrag", styles.header_right)
@@ -173,32 +199,19 @@ def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument
     sheet.write_string(total_row, 0, document.total_label, styles.total_label)
     sheet.write_blank(total_row, 1, None, styles.total_label)
     sheet.write_blank(total_row, 2, None, styles.total_label)
-    if invoice.lines:
+    if document.invoice.lines:
         _sum(
             sheet,
             total_row,
             3,
             header_row + 1,
             total_row - 1,
-            number(invoice.total),
+            number(document.invoice.total),
             styles.total_money,
         )
     else:
         sheet.write_number(total_row, 3, 0, styles.total_money)
-
-    row = total_row + 2
-    _paragraph(sheet, row, last_col, document.vat, styles.text)
-    row += 2
-    _paragraph(sheet, row, last_col, document.instruction, styles.instruction)
-    row += 1
-    for text in document.notes:
-        row += 1
-        _paragraph(sheet, row, last_col, text, styles.note)
-
-    for col, width in enumerate(_INVOICE_WIDTHS):
-        sheet.set_column(col, col, width)
-    print_setup(sheet, title=f"{document.kind_word} {invoice.number} · {document.buyer}")
-    sheet.print_area(0, 0, row, last_col)
+    return total_row
 
 
 # Specificatie columns: (header, width, header style). Amounts are right-aligned, so the text
@@ -226,33 +239,15 @@ def _specification_sheet(workbook: Workbook, styles: Styles, document: InvoiceDo
     for col, (_, width, _) in enumerate(_SPECIFICATION_COLUMNS):
         sheet.set_column(col, col, width)
     title = f"Specificatie {invoice.number} · {document.buyer}"
-    lines = document.specified
     header_row = 3
-    if not lines:
+    if not document.specified:
         sheet.write_string(header_row, 0, "Geen projectkosten in deze periode.", styles.text)
         print_setup(sheet, landscape=True, title=title)
         return
 
     for col, (header, _, style) in enumerate(_SPECIFICATION_COLUMNS):
         sheet.write_string(header_row, col, header, getattr(styles, style))
-    row = header_row
-    for line in lines:
-        row += 1
-        participants = ", ".join(line.participants)
-        basis = nbsp(line.basis)
-        description = nbsp(cost_description(line))
-        _write_text(sheet, row, 0, line.reference, styles.text)
-        _write_text(sheet, row, 1, line.subject, styles.wrap)
-        _write_text(sheet, row, 2, description, styles.wrap)
-        _write_date(sheet, row, 3, line.cost_date, styles.date_centre)
-        _write_money(sheet, row, 4, line.cost_total, styles.money)
-        _write_text(sheet, row, 5, participants, styles.wrap_indent)
-        _write_text(sheet, row, 6, basis, styles.wrap)
-        sheet.write_number(row, 7, number(line.amount), styles.money)
-        set_lines_height(
-            sheet, row, max(_cost_line_lines(line, description, participants), text_lines(basis, 28))
-        )
-    last = row
+    last = _specification_rows(sheet, styles, document.specified, header_row)
     total_row = last + 1
     sheet.write_string(total_row, 0, document.specification_total_label, styles.total_label)
     for col in range(1, columns - 1):
@@ -276,6 +271,33 @@ def _specification_sheet(workbook: Workbook, styles: Styles, document: InvoiceDo
     sheet.autofilter(header_row, 0, last, columns - 1)
     print_setup(sheet, landscape=True, repeat_rows=(header_row, header_row), title=title)
     sheet.print_area(0, 0, reconcile_row, columns - 1)
+
+
+def _specification_rows(
+    sheet: Worksheet, styles: Styles, lines: tuple[InvoiceLine, ...], header_row: int
+) -> int:
+    """A row per specified line below `header_row`; returns the last row. The hot loop of a
+    national run: one call per sheet, nothing added per cell."""
+    row = header_row
+    for line in lines:
+        row += 1
+        participants = ", ".join(line.participants)
+        basis = nbsp(line.basis)
+        description = nbsp(cost_description(line))
+        _write_text(sheet, row, 0, line.reference, styles.text)
+        _write_text(sheet, row, 1, line.subject, styles.wrap)
+        _write_text(sheet, row, 2, description, styles.wrap)
+        _write_date(sheet, row, 3, line.cost_date, styles.date_centre)
+        _write_money(sheet, row, 4, line.cost_total, styles.money)
+        _write_text(sheet, row, 5, participants, styles.wrap_indent)
+        _write_text(sheet, row, 6, basis, styles.wrap)
+        sheet.write_number(row, 7, number(line.amount), styles.money)
+        set_lines_height(
+            sheet,
+            row,
+            max(_cost_line_lines(line, description, participants), text_lines(basis, 28)),
+        )
+    return row
 
 
 # Lines the cells describing a cost line take (the same on every participant's invoice), per
@@ -313,7 +335,6 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     columns = len(_CALENDAR_COLUMNS)
     span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
     mine = list(calendar.subjects_of(invoice.code))
-    open_subjects = open_subjects_of(calendar)
     write_titles(
         sheet,
         styles,
@@ -340,8 +361,20 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
             f"Gemeente {invoice.name} neemt aan geen onderwerp van de kalender deel.",
             styles.text,
         )
+    row = _open_subjects(sheet, styles, open_subjects_of(calendar), row + 2)
 
-    row += 2
+    # Years are text on purpose ("2023/2024", "Nader te bepalen"): no green "number as text" marks.
+    sheet.ignore_errors({"number_stored_as_text": f"A1:{xl_rowcol_to_cell(row, columns - 1)}"})
+    sheet.freeze_panes(header_row + 1, 0)
+    # No repeated header rows in print: below the first table the open subjects have their own.
+    print_setup(sheet, title=f"Kalender {year} · Gemeente {invoice.name}")
+    sheet.print_area(0, 0, row, columns - 1)
+
+
+def _open_subjects(sheet: Worksheet, styles: Styles, open_subjects: list[Subject], row: int) -> int:
+    """From `row` on: the heading, a note and the open subjects' table; returns its last row."""
+    columns = len(_CALENDAR_COLUMNS)
+    span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
     sheet.write_string(
         row, 0, "Open onderwerpen om samen te verkennen (categorie 3 en 4)", styles.heading
     )
@@ -362,13 +395,7 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     else:
         row += 1
         sheet.write_string(row, 0, "Geen open onderwerpen.", styles.text)
-
-    # Years are text on purpose ("2023/2024", "Nader te bepalen"): no green "number as text" marks.
-    sheet.ignore_errors({"number_stored_as_text": f"A1:{xl_rowcol_to_cell(row, columns - 1)}"})
-    sheet.freeze_panes(header_row + 1, 0)
-    # No repeated header rows in print: below the first table the open subjects have their own.
-    print_setup(sheet, title=f"Kalender {year} · Gemeente {invoice.name}")
-    sheet.print_area(0, 0, row, columns - 1)
+    return row
 
 
 def open_subjects_of(calendar) -> list[Subject]:

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..mail import UnsafeHeader, recipients
+from ..addresses import UnsafeHeader, recipients
 from ..model import Budget, Invoice
 from ..money import format_euro
 from .styles import (

@@ -19,7 +19,7 @@ from ..allocate import (
     participation_matrix,
 )
 from ..legal import ORGANISATION, nbsp
-from ..model import CATEGORIES, Finding, Inputs, RowKind, SkippedRow
+from ..model import CATEGORIES, Budget, Finding, Inputs, RowKind, SkippedRow
 from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
@@ -124,8 +124,24 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
         f"methode {key.method}: {method} · afgerond op {unit}",
         (5, 88),
     )
-    headers = ("Code", "Gemeente", "Inwoners", "Percentage", f"Bijdrage {key.year}")
     first = 3
+    total_row = _key_shares(sheet, styles, key, first)
+    last = total_row - 1
+    # The budget the key splits, with its own total, and the check that nothing was lost.
+    budget_total_row, realised = _key_budget(sheet, styles, key.year, budget, total_row + 3)
+    row = _key_checks(sheet, styles, key, total_row, budget_total_row, realised)
+    row = _key_notes(sheet, styles, key, budget, row + 2)
+    _key_chart(workbook, sheet, key, first, last, row)
+
+    set_widths(sheet, (7, 40, 12, 12, 17))
+    sheet.freeze_panes(first + 1, 0)
+    sheet.autofilter(first, 0, last, 4)
+    print_setup(sheet, repeat_rows=(first, first), title=f"Verdeelsleutel {key.year}")
+
+
+def _key_shares(sheet: Worksheet, styles: Styles, key: AllocationKey, first: int) -> int:
+    """The header at row `first`, one row per municipality and the totals; returns the totals row."""
+    headers = ("Code", "Gemeente", "Inwoners", "Percentage", f"Bijdrage {key.year}")
     sheet.write_row(first, 0, headers[:2], styles.header)
     sheet.write_row(first, 2, headers[2:], styles.header_right)
     row = first + 1
@@ -143,10 +159,14 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
     _sum(sheet, total_row, 2, first + 1, last, key.total_inhabitants, styles.total_whole)
     _sum(sheet, total_row, 3, first + 1, last, 1, styles.total_percent)
     _sum(sheet, total_row, 4, first + 1, last, number(key.total), styles.total_money)
+    return total_row
 
-    # The budget the key splits, with its own total, and the check that nothing was lost.
-    row = total_row + 3
-    sheet.write_string(row, 0, f"Begroting {key.year} (exclusief BTW)", styles.heading)
+
+def _key_budget(
+    sheet: Worksheet, styles: Styles, year: int, budget: Budget, row: int
+) -> tuple[int, bool]:
+    """The budget's posts from `row` on; returns its totals row and whether all are realised."""
+    sheet.write_string(row, 0, f"Begroting {year} (exclusief BTW)", styles.heading)
     row += 1
     realised = bool(budget.posts) and all(p.realised is not None for p in budget.posts)
     sheet.write_string(row, 0, "", styles.header)
@@ -182,7 +202,18 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
         )
     else:
         sheet.write_string(budget_total_row, 4, "", styles.total_label)
+    return budget_total_row, realised
 
+
+def _key_checks(
+    sheet: Worksheet,
+    styles: Styles,
+    key: AllocationKey,
+    total_row: int,
+    budget_total_row: int,
+    realised: bool,
+) -> int:
+    """The two checks below the budget; returns the row of the last one."""
     row = budget_total_row + 2
     shares_total = xl_rowcol_to_cell(total_row, 4)
     # The key splits the realised total when every post has one, else the budgeted total.
@@ -212,7 +243,13 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
         f"ROUND({percent_total}-1,6)=0",
         sum(s.percentage for s in key.shares) == 100,
     )
-    row += 2
+    return row
+
+
+def _key_notes(
+    sheet: Worksheet, styles: Styles, key: AllocationKey, budget: Budget, row: int
+) -> int:
+    """The key's notes and the population sources from `row` on; returns the next free row."""
     for note in key.notes:
         sheet.merge_range(row, 0, row, 4, note, styles.note)
         sheet.set_row(row, 30)
@@ -221,7 +258,13 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
     if sources:
         sheet.merge_range(row, 0, row, 4, "Bron inwonertallen: " + "; ".join(sources), styles.note)
         row += 1
+    return row
 
+
+def _key_chart(
+    workbook, sheet: Worksheet, key: AllocationKey, first: int, last: int, row: int
+) -> None:
+    """The pie chart of the contributions, one row below `row`."""
     chart = workbook.add_chart({"type": "pie"})
     chart.add_series(
         {
@@ -241,11 +284,6 @@ def _key_sheet(workbook, styles: Styles, inputs: Inputs, key: AllocationKey) -> 
     chart.set_legend({"none": True})
     chart.set_size({"width": 520, "height": 330})
     sheet.insert_chart(row + 1, 0, chart, {"x_offset": 4, "y_offset": 6})
-
-    set_widths(sheet, (7, 40, 12, 12, 17))
-    sheet.freeze_panes(first + 1, 0)
-    sheet.autofilter(first, 0, last, 4)
-    print_setup(sheet, repeat_rows=(first, first), title=f"Verdeelsleutel {key.year}")
 
 
 def _sum(sheet: Worksheet, row: int, col: int, first: int, last: int, value, fmt) -> None:
@@ -286,14 +324,40 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
     )
     first_col = 3
     group_row, header_row = 3, 4
+    groups = (("Kerngemeenten", core), ("Extra gemeenten", extra), ("Onbekend", unknown))
+    total_col = _matrix_header(sheet, styles, groups, names, first_col, header_row)
+    last_code_col = total_col - 1
+    position = {code: first_col + i for i, code in enumerate(columns)}
+    row = _matrix_rows(sheet, styles, matrix, position, header_row, first_col, total_col)
+    totals_row = row + 1
+    _matrix_totals(sheet, styles, matrix, position, header_row, totals_row, total_col)
+
+    set_widths(sheet, (5, 66, 14))
+    sheet.set_column(first_col, max(first_col, last_code_col), 4.6)
+    if unknown:  # wide enough for the group label "Onbekend" above a single column
+        sheet.set_column(position[unknown[0]], position[unknown[-1]], 9)
+    sheet.set_column(total_col, total_col, 7)
+    sheet.set_row(header_row, 28)
+    sheet.freeze_panes(header_row + 1, first_col)
+    sheet.autofilter(header_row, 0, row, total_col)
+    print_setup(sheet, landscape=True, repeat_rows=(group_row, header_row), title="Deelnamematrix")
+    sheet.print_area(0, 0, totals_row, total_col)
+
+
+def _matrix_header(
+    sheet: Worksheet,
+    styles: Styles,
+    groups: Sequence[tuple[str, list[str]]],
+    names: dict[str, str],
+    first_col: int,
+    header_row: int,
+) -> int:
+    """The group labels above the header row and a column per code; returns the Aantal column."""
+    group_row = header_row - 1
     sheet.write_row(group_row, 0, ["", "", ""], styles.header)
     sheet.write_row(header_row, 0, ["Cat.", "Onderwerp", "Jaar van inventarisatie"], styles.header)
     col = first_col
-    for label, codes in (
-        ("Kerngemeenten", core),
-        ("Extra gemeenten", extra),
-        ("Onbekend", unknown),
-    ):
+    for label, codes in groups:
         if not codes:
             continue
         if len(codes) > 1:
@@ -308,12 +372,22 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
     total_col = col
     sheet.write_string(group_row, total_col, "", styles.header)
     sheet.write_string(header_row, total_col, "Aantal", styles.header_centre)
-    last_code_col = total_col - 1
-    position = {code: first_col + i for i, code in enumerate(columns)}
+    return total_col
 
+
+def _matrix_rows(
+    sheet: Worksheet,
+    styles: Styles,
+    matrix: ParticipationMatrix,
+    position: dict[str, int],
+    header_row: int,
+    first_col: int,
+    total_col: int,
+) -> int:
+    """A band per category and a row per subject below `header_row`; returns the last row."""
+    last_code_col = total_col - 1
     row = header_row
     category = None
-    data_rows: list[int] = []
     for subject, codes in matrix.rows:
         if subject.category != category:
             category = subject.category
@@ -323,7 +397,6 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
             for c in range(2, total_col + 1):
                 sheet.write_blank(row, c, None, styles.band)
         row += 1
-        data_rows.append(row)
         sheet.write_number(row, 0, subject.category, styles.count)
         sheet.write_string(row, 1, subject.name, styles.text)
         sheet.write_string(row, 2, subject.inventory_year, styles.text)
@@ -331,18 +404,30 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
             sheet.write_string(
                 row, position[code], "x", styles.unknown if code in matrix.unknown else styles.mark
             )
-        if columns:
+        if position:
             span = f"{xl_rowcol_to_cell(row, first_col)}:{xl_rowcol_to_cell(row, last_code_col)}"
             sheet.write_formula(row, total_col, f'=COUNTIF({span},"x")', styles.count, len(codes))
         else:
             sheet.write_number(row, total_col, 0, styles.count)
-    totals_row = row + 1
+    return row
+
+
+def _matrix_totals(
+    sheet: Worksheet,
+    styles: Styles,
+    matrix: ParticipationMatrix,
+    position: dict[str, int],
+    header_row: int,
+    totals_row: int,
+    total_col: int,
+) -> None:
+    """The totals row: per code the COUNTIF of its column, and the sum of the Aantal column."""
+    row = totals_row - 1
     sheet.write_string(totals_row, 0, "", styles.total_label)
     sheet.write_string(totals_row, 1, "Aantal aanbestedingen per gemeente", styles.total_label)
     sheet.write_string(totals_row, 2, "", styles.total_label)
     column_totals = matrix.column_totals()
-    for code in columns:
-        c = position[code]
+    for code, c in position.items():
         span = f"{xl_rowcol_to_cell(header_row + 1, c)}:{xl_rowcol_to_cell(row, c)}"
         sheet.write_formula(
             totals_row, c, f'=COUNTIF({span},"x")', styles.total_mark, column_totals[code]
@@ -358,17 +443,6 @@ def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: Participatio
         sum(len(codes) for _, codes in matrix.rows),
     )
 
-    set_widths(sheet, (5, 66, 14))
-    sheet.set_column(first_col, max(first_col, last_code_col), 4.6)
-    if unknown:  # wide enough for the group label "Onbekend" above a single column
-        sheet.set_column(position[unknown[0]], position[unknown[-1]], 9)
-    sheet.set_column(total_col, total_col, 7)
-    sheet.set_row(header_row, 28)
-    sheet.freeze_panes(header_row + 1, first_col)
-    sheet.autofilter(header_row, 0, row, total_col)
-    print_setup(sheet, landscape=True, repeat_rows=(group_row, header_row), title="Deelnamematrix")
-    sheet.print_area(0, 0, totals_row, total_col)
-
 
 def _collaboration_sheet(
     workbook, styles: Styles, inputs: Inputs, matrix: ParticipationMatrix
@@ -378,7 +452,7 @@ def _collaboration_sheet(
     # pair once (right of the diagonal): half the cells of a sheet that grows with the square.
     full = len(calendar.municipalities) <= FULL_COLLABORATION
     collaboration = collaboration_matrix(calendar)
-    codes, shared = collaboration.codes, collaboration.shared
+    codes = collaboration.codes
     names = {m.code: m.name for m in calendar.municipalities}
     sheet = workbook.add_worksheet("Samenwerking", SparseWorksheet)
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
@@ -391,6 +465,29 @@ def _collaboration_sheet(
         (2 + len(codes), 31 + 6.5 * len(codes)),
     )
     header_row = 3
+    _collaboration_cells(sheet, styles, codes, collaboration.shared, names, header_row, full)
+    last_row = header_row + len(codes)
+    if len(codes) > 1:
+        _collaboration_heat_map(sheet, len(codes), header_row, full)
+    set_widths(sheet, (7, 24))
+    sheet.set_column(2, 1 + max(1, len(codes)), 6.5)
+    sheet.freeze_panes(header_row + 1, 2)
+    _participation_chart(workbook, sheet, styles, matrix, names, last_row + 2)
+    print_setup(
+        sheet, landscape=len(codes) > 12, repeat_rows=(header_row, header_row), title="Samenwerking"
+    )
+
+
+def _collaboration_cells(
+    sheet: Worksheet,
+    styles: Styles,
+    codes: Sequence[str],
+    shared: Sequence[Sequence[int]],
+    names: dict[str, str],
+    header_row: int,
+    full: bool,
+) -> None:
+    """The header and a row per municipality: shared tenders, its own count on the diagonal."""
     sheet.write_string(header_row, 0, "Code", styles.header)
     sheet.write_string(header_row, 1, "Gemeente", styles.header)
     for i, code in enumerate(codes):
@@ -409,66 +506,69 @@ def _collaboration_sheet(
         for c in range(r + 1, len(codes)):
             if counts[c]:  # an empty cell is no shared tender: a quieter heat-map, a smaller file
                 sheet.write_number(row, 2 + c, counts[c], count_format)
-    last_row = header_row + len(codes)
-    if len(codes) > 1:
-        # The heat-map leaves out the diagonal: a municipality's own count would dominate it.
-        ranges = []
-        for r in range(len(codes)):
-            row = header_row + 1 + r
-            if r > 0 and full:
-                ranges.append(f"{xl_rowcol_to_cell(row, 2)}:{xl_rowcol_to_cell(row, 1 + r)}")
-            if r < len(codes) - 1:
-                ranges.append(
-                    f"{xl_rowcol_to_cell(row, 3 + r)}:{xl_rowcol_to_cell(row, 1 + len(codes))}"
-                )
-        sheet.conditional_format(
-            header_row + 1,
-            2,
-            last_row,
-            1 + len(codes),
-            {
-                "type": "3_color_scale",
-                "min_color": "#FFFFFF",
-                "mid_color": "#BDD7EE",
-                "max_color": "#5B9BD5",
-                "multi_range": " ".join(ranges),
-            },
-        )
-    set_widths(sheet, (7, 24))
-    sheet.set_column(2, 1 + max(1, len(codes)), 6.5)
-    sheet.freeze_panes(header_row + 1, 2)
 
-    # The bar chart of participations reads the totals row of the Deelnamematrix sheet.
-    known = [c for c in matrix.columns if c not in matrix.unknown]
-    if known:
-        totals = matrix.column_totals()
-        chart_row = last_row + 2
-        sheet.write_string(chart_row, 0, "Aantal aanbestedingen per gemeente", styles.heading)
-        table_row = chart_row + 1
-        sheet.write_row(table_row, 0, ["Code", "Gemeente", "Aantal"], styles.header)
-        for i, code in enumerate(known):
-            sheet.write_string(table_row + 1 + i, 0, code, styles.code)
-            sheet.write_string(table_row + 1 + i, 1, names.get(code, ""), styles.text)
-            sheet.write_number(table_row + 1 + i, 2, totals[code], styles.count)
-        chart = workbook.add_chart({"type": "bar"})
-        chart.add_series(
-            {
-                "name": "Aantal aanbestedingen",
-                "categories": ["Samenwerking", table_row + 1, 1, table_row + len(known), 1],
-                "values": ["Samenwerking", table_row + 1, 2, table_row + len(known), 2],
-                "fill": {"color": "#1F4E79"},
-                "data_labels": {"value": True},
-                "gap": 60,
-            }
-        )
-        chart.set_title({"name": "Aantal aanbestedingen per gemeente", "name_font": {"size": 11}})
-        chart.set_legend({"none": True})
-        chart.set_y_axis({"reverse": True})
-        chart.set_size({"width": 560, "height": max(240, 22 * len(known) + 80)})
-        sheet.insert_chart(table_row, 4, chart, {"x_offset": 10})
-    print_setup(
-        sheet, landscape=len(codes) > 12, repeat_rows=(header_row, header_row), title="Samenwerking"
+
+def _collaboration_heat_map(sheet: Worksheet, size: int, header_row: int, full: bool) -> None:
+    """A colour scale over the shared counts of a `size` by `size` matrix."""
+    # The heat-map leaves out the diagonal: a municipality's own count would dominate it.
+    ranges = []
+    for r in range(size):
+        row = header_row + 1 + r
+        if r > 0 and full:
+            ranges.append(f"{xl_rowcol_to_cell(row, 2)}:{xl_rowcol_to_cell(row, 1 + r)}")
+        if r < size - 1:
+            ranges.append(f"{xl_rowcol_to_cell(row, 3 + r)}:{xl_rowcol_to_cell(row, 1 + size)}")
+    sheet.conditional_format(
+        header_row + 1,
+        2,
+        header_row + size,
+        1 + size,
+        {
+            "type": "3_color_scale",
+            "min_color": "#FFFFFF",
+            "mid_color": "#BDD7EE",
+            "max_color": "#5B9BD5",
+            "multi_range": " ".join(ranges),
+        },
     )
+
+
+def _participation_chart(
+    workbook,
+    sheet: Worksheet,
+    styles: Styles,
+    matrix: ParticipationMatrix,
+    names: dict[str, str],
+    chart_row: int,
+) -> None:
+    """The participations per known municipality from `chart_row` on: a table and its bar chart."""
+    known = [c for c in matrix.columns if c not in matrix.unknown]
+    if not known:
+        return
+    totals = matrix.column_totals()
+    sheet.write_string(chart_row, 0, "Aantal aanbestedingen per gemeente", styles.heading)
+    table_row = chart_row + 1
+    sheet.write_row(table_row, 0, ["Code", "Gemeente", "Aantal"], styles.header)
+    for i, code in enumerate(known):
+        sheet.write_string(table_row + 1 + i, 0, code, styles.code)
+        sheet.write_string(table_row + 1 + i, 1, names.get(code, ""), styles.text)
+        sheet.write_number(table_row + 1 + i, 2, totals[code], styles.count)
+    chart = workbook.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": "Aantal aanbestedingen",
+            "categories": ["Samenwerking", table_row + 1, 1, table_row + len(known), 1],
+            "values": ["Samenwerking", table_row + 1, 2, table_row + len(known), 2],
+            "fill": {"color": "#1F4E79"},
+            "data_labels": {"value": True},
+            "gap": 60,
+        }
+    )
+    chart.set_title({"name": "Aantal aanbestedingen per gemeente", "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})
+    chart.set_size({"width": 560, "height": max(240, 22 * len(known) + 80)})
+    sheet.insert_chart(table_row, 4, chart, {"x_offset": 10})
 
 
 # Afrekening columns (Excel character units): Gemeente, Nummer, Soort, Omschrijving, Grondslag,
@@ -496,8 +596,19 @@ def _settlement_sheet(
     headers = ("Gemeente", "Nummer", "Soort", "Omschrijving", "Grondslag", "Kenmerk", "Bedrag")
     sheet.write_row(header_row, 0, headers[:6], styles.header)
     sheet.write_string(header_row, 6, headers[6], styles.header_right)
-    row = header_row
     first_line = header_row + 1
+    last_line = _settlement_lines(sheet, styles, settlement, header_row)
+    _settlement_control(sheet, styles, settlement, first_line, last_line)
+    set_widths(sheet, _SETTLEMENT_WIDTHS)
+    sheet.freeze_panes(header_row + 1, 1)
+    sheet.autofilter(header_row, 0, last_line, 6)
+    print_setup(
+        sheet, landscape=True, repeat_rows=(header_row, header_row), title=f"Afrekening {batch}"
+    )
+
+
+def _settlement_lines(sheet: Worksheet, styles: Styles, settlement: Settlement, row: int) -> int:
+    """Every invoice's rows and its total row below `row`; returns the last row written."""
     for invoice in settlement.invoices:
         start = row + 1
         # The rows as the invoice shows them; the kind and number only on the total row, so
@@ -527,13 +638,18 @@ def _settlement_sheet(
         sheet.write_blank(row, 4, None, styles.total_label)
         sheet.write_blank(row, 5, None, styles.total_label)
         _sum(sheet, row, 6, start, row - 1, number(invoice.total), styles.total_money)
-    last_line = row
+    return row
 
+
+def _settlement_control(
+    sheet: Worksheet, styles: Styles, settlement: Settlement, first_line: int, last_line: int
+) -> None:
+    """Below the lines: invoices plus the penvoerder's own share against the period's costs."""
     kinds = f"{xl_rowcol_to_cell(first_line, 2)}:{xl_rowcol_to_cell(last_line, 2)}"
     amounts = f"{xl_rowcol_to_cell(first_line, 6)}:{xl_rowcol_to_cell(last_line, 6)}"
     billed = sum((i.total for i in settlement.invoices if not i.is_own_share), Decimal("0.00"))
     own = sum((i.total for i in settlement.invoices if i.is_own_share), Decimal("0.00"))
-    row += 2
+    row = last_line + 2
     sheet.write_string(row, 3, "Controle", styles.heading)
     summary = [
         (
@@ -567,12 +683,6 @@ def _settlement_sheet(
         6,
         f"ROUND({billed_cell}+{own_cell}-{network_cell}-{costs_cell},2)=0",
         settlement.balanced,
-    )
-    set_widths(sheet, _SETTLEMENT_WIDTHS)
-    sheet.freeze_panes(header_row + 1, 1)
-    sheet.autofilter(header_row, 0, last_line, 6)
-    print_setup(
-        sheet, landscape=True, repeat_rows=(header_row, header_row), title=f"Afrekening {batch}"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..model import Invoice, InvoiceLine
+from ..model import NETWORK_LINE, PROJECT_LINE, Invoice, InvoiceLine
 
 # The basis of a row that sums a tender's lines: each line is on the Specificatie sheet.
 SEE_SPECIFICATION = "zie werkblad Specificatie"
@@ -27,7 +27,7 @@ def invoice_rows(invoice: Invoice) -> list[InvoiceRow]:
     groups: dict[tuple[str, str], list[InvoiceLine]] = {}
     order: list[tuple[str, str] | InvoiceLine] = []
     for line in invoice.lines:
-        if line.kind == "netwerk" or not line.subject:
+        if line.kind == NETWORK_LINE or not line.subject:
             order.append(line)
             continue
         key = (line.kind, line.subject)
@@ -43,7 +43,7 @@ def invoice_rows(invoice: Invoice) -> list[InvoiceRow]:
             rows.append(InvoiceRow(line.description, line.basis, line.reference, line.amount))
             continue
         kind, subject = item
-        what = "Projectkosten" if kind == "project" else "Verrekening toetredingen"
+        what = "Projectkosten" if kind == PROJECT_LINE else "Verrekening toetredingen"
         rows.append(
             InvoiceRow(
                 f"{what} {subject} ({len(lines)} kostenposten)",
