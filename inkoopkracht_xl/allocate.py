@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .model import Budget, Calendar, Subject
+from .model import Budget, Calendar, Population, Subject
 from .money import CENT, apportion, format_euro, from_cents, to_cents
 
 METHODS = ("procent", "exact")
@@ -55,17 +55,52 @@ def allocation_key(budget: Budget, total: Decimal | None = None) -> AllocationKe
     asked for euros).
     """
     settings = budget.settings
-    if settings.method not in METHODS:
-        raise ValueError(
-            f"Onbekende verdeelmethode '{settings.method}'; kies 'procent' of 'exact'."
-        )
-    if settings.rounding not in ROUNDINGS:
-        raise ValueError(f"Onbekende afronding '{settings.rounding}'; kies 'euro' of 'cent'.")
+    _check_settings(settings.method, settings.rounding)
+    members = _network_members(budget)
 
+    total = budget.total_budgeted if total is None else total
+    cents = to_cents(total)
+    rounding, units, notes = _split_unit(settings.rounding, total, cents)
+
+    inhabitants = {p.code: p.inhabitants for p in members}
+    basis_points = apportion(BASIS_POINTS, inhabitants, priority=inhabitants)
+    weights = basis_points if settings.method == "procent" else inhabitants
+    amounts = apportion(units, weights, priority=inhabitants)
+
+    shares = tuple(
+        KeyShare(
+            code=p.code,
+            name=p.name,
+            inhabitants=p.inhabitants,
+            percentage=(Decimal(basis_points[p.code]) / 100).quantize(CENT),
+            amount=_units_to_money(amounts[p.code], rounding),
+        )
+        for p in members
+    )
+    return AllocationKey(
+        year=settings.year,
+        method=settings.method,
+        rounding=rounding,
+        total=from_cents(cents),
+        shares=shares,
+        notes=notes,
+    )
+
+
+def _check_settings(method: str, rounding: str) -> None:
+    """Refuse an unknown Verdeelmethode or Afronding."""
+    if method not in METHODS:
+        raise ValueError(f"Onbekende verdeelmethode '{method}'; kies 'procent' of 'exact'.")
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"Onbekende afronding '{rounding}'; kies 'euro' of 'cent'.")
+
+
+def _network_members(budget: Budget) -> list[Population]:
+    """The populations with Netwerk = ja (sheet order); refused when empty, doubled or zero."""
     members = [p for p in budget.populations if p.network]
     if not members:
         raise ValueError(
-            f"Geen enkele gemeente heeft Netwerk = ja voor {settings.year}; "
+            f"Geen enkele gemeente heeft Netwerk = ja voor {budget.settings.year}; "
             "zet bij de deelnemers van het netwerk 'ja' in het blad Inwoners."
         )
     codes = [p.code for p in members]
@@ -85,49 +120,30 @@ def allocation_key(budget: Budget, total: Decimal | None = None) -> AllocationKe
             "Het totaal aantal inwoners van de netwerkgemeenten is nul; "
             "vul de CBS-aantallen in het blad Inwoners in."
         )
+    return members
 
-    total = budget.total_budgeted if total is None else total
-    cents = to_cents(total)
-    notes: list[str] = []
-    if settings.rounding == "euro" and cents % 100 == 0:
-        rounding, units = "euro", cents // 100
-    else:
-        rounding, units = "cent", cents
-        if settings.rounding == "euro":
-            notes.append(
-                f"Het te verdelen totaal {format_euro(total)} bevat centen; daarom is op centen "
-                "verdeeld in plaats van op hele euro's (Afronding = euro), zodat de bijdragen "
-                "precies optellen tot het totaal."
-            )
 
-    inhabitants = {p.code: p.inhabitants for p in members}
-    basis_points = apportion(BASIS_POINTS, inhabitants, priority=inhabitants)
-    weights = basis_points if settings.method == "procent" else inhabitants
-    amounts = apportion(units, weights, priority=inhabitants)
+def _split_unit(asked: str, total: Decimal, cents: int) -> tuple[str, int, tuple[str, ...]]:
+    """The unit actually used ("euro" or "cent"), `total` in that unit, and any note about it.
 
-    def money(amount_units: int) -> Decimal:
-        return (
-            Decimal(amount_units).quantize(CENT) if rounding == "euro" else from_cents(amount_units)
-        )
-
-    shares = tuple(
-        KeyShare(
-            code=p.code,
-            name=p.name,
-            inhabitants=p.inhabitants,
-            percentage=(Decimal(basis_points[p.code]) / 100).quantize(CENT),
-            amount=money(amounts[p.code]),
-        )
-        for p in members
+    Whole euros only when Afronding = euro and the total has no cents; otherwise cents, with a
+    note when euros were asked for.
+    """
+    if asked == "euro" and cents % 100 == 0:
+        return "euro", cents // 100, ()
+    if asked != "euro":
+        return "cent", cents, ()
+    note = (
+        f"Het te verdelen totaal {format_euro(total)} bevat centen; daarom is op centen "
+        "verdeeld in plaats van op hele euro's (Afronding = euro), zodat de bijdragen "
+        "precies optellen tot het totaal."
     )
-    return AllocationKey(
-        year=settings.year,
-        method=settings.method,
-        rounding=rounding,
-        total=from_cents(cents),
-        shares=shares,
-        notes=tuple(notes),
-    )
+    return "cent", cents, (note,)
+
+
+def _units_to_money(amount_units: int, rounding: str) -> Decimal:
+    """An amount in the split unit as Decimal euros with two decimals."""
+    return Decimal(amount_units).quantize(CENT) if rounding == "euro" else from_cents(amount_units)
 
 
 @dataclass(frozen=True)

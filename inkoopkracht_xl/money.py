@@ -61,6 +61,27 @@ def apportion(
     if total < 0:
         return {code: -part for code, part in apportion(-total, weights, priority).items()}
 
+    numerators = _numerators(weights)
+    denominator = sum(numerators.values())
+    if denominator == 0:
+        raise ValueError("alle gewichten zijn nul; er is niets om naar te verdelen")
+
+    parts: dict[str, int] = {}
+    remainders: dict[str, int] = {}
+    for code, numerator in numerators.items():
+        parts[code], remainders[code] = divmod(total * numerator, denominator)
+    missing = total - sum(parts.values())
+
+    rank = _checked_priority(priority)
+    # Sort by remainder (largest first), then priority (largest first), then code (ascending).
+    order = sorted(numerators, key=lambda code: (-remainders[code], -rank.get(code, 0), code))
+    for code in order[:missing]:
+        parts[code] += 1
+    return parts
+
+
+def _numerators(weights: Mapping[str, int | Decimal | Fraction]) -> dict[str, int]:
+    """The weights as non-negative integers in the same proportion (and the same key order)."""
     numerators: dict[str, int]
     if all(type(weight) is int for weight in weights.values()):
         # The common case (populations, equal shares): already exact. (cast: checked just above.)
@@ -73,26 +94,16 @@ def apportion(
     for code, numerator in numerators.items():
         if numerator < 0:
             raise ValueError(f"gewicht van {code} is negatief ({weights[code]})")
-    denominator = sum(numerators.values())
-    if denominator == 0:
-        raise ValueError("alle gewichten zijn nul; er is niets om naar te verdelen")
+    return numerators
 
-    parts: dict[str, int] = {}
-    remainders: dict[str, int] = {}
-    for code, numerator in numerators.items():
-        parts[code], remainders[code] = divmod(total * numerator, denominator)
-    missing = total - sum(parts.values())
 
+def _checked_priority(priority: Mapping[str, int] | None) -> Mapping[str, int]:
+    """`priority`, or an empty mapping; refuses a float priority (TypeError)."""
     rank = priority or {}
     for code, value in rank.items():
         if isinstance(value, float):
             raise TypeError(f"prioriteit van {code} is een float ({value!r})")
-
-    # Sort by remainder (largest first), then priority (largest first), then code (ascending).
-    order = sorted(numerators, key=lambda code: (-remainders[code], -rank.get(code, 0), code))
-    for code in order[:missing]:
-        parts[code] += 1
-    return parts
+    return rank
 
 
 def _fraction(code: str, weight: int | Decimal | Fraction) -> Fraction:

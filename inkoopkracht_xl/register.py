@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import InputRefused
@@ -466,57 +467,25 @@ class Register:
         earlier = [label for label in labels if Period.parse(label).end < period.end]
         later = [label for label in labels if Period.parse(label).end > period.end]
         considered = earlier + (later if including_later else [])
-        network: dict[str, Decimal] = {}
-        costs: dict[str, SettledCost] = {}
-        resplits: set[tuple[str, str]] = set()
-        billed_by: dict[str, dict[str, date]] = {}
-        issued_to: dict[str, dict[str, date]] = {}
-        if considered:
-            marks = ",".join("?" * len(considered))
-            rows = self.db.execute(
-                f"""SELECT i.code, i.number, l.kind, l.reference, l.join_key, l.amount_cents,
-                           l.cost_date, l.cost_total_cents, l.subject, l.participants,
-                           i.issue_date, i.period
-                    FROM lines l JOIN invoices i ON i.id = l.invoice_id
-                    WHERE i.year = ? AND i.period IN ({marks})
-                    ORDER BY i.id, l.position""",
-                (period.year, *considered),
-            )
-            for (
-                code,
-                number,
-                kind,
-                reference,
-                join,
-                cents,
-                day,
-                total,
-                subject,
-                shared,
-                issued,
-                billed_in,
-            ) in rows:
-                if number and billed_in in earlier:  # what a credit note can correct
-                    issued_to.setdefault(code, {})[number] = date.fromisoformat(issued)
-                if kind == NETWORK_LINE and billed_in not in earlier:
-                    continue  # a later period's network lines are not this period's history
-                if kind == NETWORK_LINE:
-                    network[code] = network.get(code, Decimal("0.00")) + from_cents(cents)
-                    if number:  # the invoices H2 deducts, named on its final line
-                        billed_by.setdefault(code, {})[number] = date.fromisoformat(issued)
-                elif kind == PROJECT_LINE and reference.casefold() not in costs:
-                    costs[reference.casefold()] = SettledCost(
-                        from_cents(total),
-                        date.fromisoformat(day),
-                        subject,
-                        number or OWN_SHARE,
-                        tuple(json.loads(shared)),
-                    )
-                elif kind == JOIN_LINE:
-                    resplits.add((reference.casefold(), join))
-        invoiced = {code: tuple(numbers.items()) for code, numbers in billed_by.items()}
-        issued_before = {code: tuple(numbers.items()) for code, numbers in issued_to.items()}
-        return History(network, costs, frozenset(resplits), invoiced, issued_before)
+        collected = _HistoryCollector(frozenset(earlier))
+        for row in self._billed_lines(period.year, considered):
+            collected.add(row)
+        return collected.history()
+
+    def _billed_lines(self, year: int, labels: Sequence[str]) -> Iterable[tuple[Any, ...]]:
+        """The lines of the invoices of `year` billed in the periods `labels`, in invoice order."""
+        if not labels:
+            return ()
+        marks = ",".join("?" * len(labels))
+        return self.db.execute(
+            f"""SELECT i.code, i.number, l.kind, l.reference, l.join_key, l.amount_cents,
+                       l.cost_date, l.cost_total_cents, l.subject, l.participants,
+                       i.issue_date, i.period
+                FROM lines l JOIN invoices i ON i.id = l.invoice_id
+                WHERE i.year = ? AND i.period IN ({marks})
+                ORDER BY i.id, l.position""",
+            (year, *labels),
+        )
 
     def holdings(self, period: Period) -> dict[LineIdentity, tuple[Decimal, str, str]]:
         """For corrections: (code, kind, kenmerk, join) -> (amount, description, first number)."""
@@ -693,6 +662,27 @@ class Register:
         self, batch: str, period: Period, invoices: Sequence[Invoice], run: RunInfo
     ) -> int:
         """Replace the batch's drafts with `invoices` (numbered) and record the run; returns its id."""
+        run_id = self._record_run(batch, period, run)
+        # The batch is not sent (afrekening checked): every invoice of it is a draft. The schema
+        # refuses to delete one that was sent or may have been.
+        self.db.execute("DELETE FROM invoices WHERE batch = ?", (batch,))
+        # A cost line's participants recur on each of their invoices: encode each list once.
+        participants = {
+            codes: json.dumps(codes)
+            for codes in {line.participants for invoice in invoices for line in invoice.lines}
+        }
+        for invoice in invoices:
+            invoice_id = self._insert_draft(run_id, batch, invoice)
+            self.db.executemany(
+                """INSERT INTO lines (invoice_id, position, kind, description, basis, reference,
+                       subject, join_key, amount_cents, cost_date, cost_total_cents, participants)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                _line_rows(invoice_id, invoice, participants),
+            )
+        return run_id
+
+    def _record_run(self, batch: str, period: Period, run: RunInfo) -> int:
+        """Record a run of `batch` for `period`; returns its id."""
         cursor = self.db.execute(
             "INSERT INTO runs (created_at, version, batch, period, parameters, inputs) VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -704,60 +694,31 @@ class Register:
                 json.dumps(run.inputs, sort_keys=True),
             ),
         )
-        run_id = _row_id(cursor)
-        # The batch is not sent (afrekening checked): every invoice of it is a draft. The schema
-        # refuses to delete one that was sent or may have been.
-        self.db.execute("DELETE FROM invoices WHERE batch = ?", (batch,))
-        # A cost line's participants recur on each of their invoices: encode each list once.
-        participants = {
-            codes: json.dumps(codes)
-            for codes in {line.participants for invoice in invoices for line in invoice.lines}
-        }
-        for invoice in invoices:
-            issued, due = _dates(invoice)
-            cursor = self.db.execute(
-                """INSERT INTO invoices (run_id, batch, period, year, code, name, kind, number,
-                       total_cents, issue_date, due_date, refers_to, status)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'concept')""",
-                (
-                    run_id,
-                    batch,
-                    invoice.period,
-                    invoice.year,
-                    invoice.code,
-                    invoice.name,
-                    invoice.kind,
-                    invoice.number or None,
-                    to_cents(invoice.total),
-                    issued,
-                    due,
-                    invoice.refers_to,
-                ),
-            )
-            invoice_id = _row_id(cursor)
-            self.db.executemany(
-                """INSERT INTO lines (invoice_id, position, kind, description, basis, reference,
-                       subject, join_key, amount_cents, cost_date, cost_total_cents, participants)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    (
-                        invoice_id,
-                        position,
-                        line.kind,
-                        line.description,
-                        line.basis,
-                        line.reference,
-                        line.subject,
-                        line.join,
-                        to_cents(line.amount),
-                        line.cost_date.isoformat() if line.cost_date else None,
-                        to_cents(line.cost_total) if line.cost_total is not None else None,
-                        participants[line.participants],
-                    )
-                    for position, line in enumerate(invoice.lines)
-                ],
-            )
-        return run_id
+        return _row_id(cursor)
+
+    def _insert_draft(self, run_id: int, batch: str, invoice: Invoice) -> int:
+        """Store `invoice` (without its lines) as a draft of run `run_id`; returns its id."""
+        issued, due = _dates(invoice)
+        cursor = self.db.execute(
+            """INSERT INTO invoices (run_id, batch, period, year, code, name, kind, number,
+                   total_cents, issue_date, due_date, refers_to, status)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'concept')""",
+            (
+                run_id,
+                batch,
+                invoice.period,
+                invoice.year,
+                invoice.code,
+                invoice.name,
+                invoice.kind,
+                invoice.number or None,
+                to_cents(invoice.total),
+                issued,
+                due,
+                invoice.refers_to,
+            ),
+        )
+        return _row_id(cursor)
 
     def void_later_drafts(self, period: Period) -> list[str]:
         """Drafts of later periods of the year were built on this period's drafts: void them."""
@@ -847,6 +808,82 @@ class Register:
             (run_id, created, batch, period, json.loads(inputs))
             for run_id, created, batch, period, inputs in rows
         ]
+
+
+def _line_rows(
+    invoice_id: int, invoice: Invoice, participants: Mapping[tuple[str, ...], str]
+) -> list[tuple[object, ...]]:
+    """The rows of the lines table for `invoice`'s lines (`participants`: each list as JSON)."""
+    return [
+        (
+            invoice_id,
+            position,
+            line.kind,
+            line.description,
+            line.basis,
+            line.reference,
+            line.subject,
+            line.join,
+            to_cents(line.amount),
+            line.cost_date.isoformat() if line.cost_date else None,
+            to_cents(line.cost_total) if line.cost_total is not None else None,
+            participants[line.participants],
+        )
+        for position, line in enumerate(invoice.lines)
+    ]
+
+
+@dataclass
+class _HistoryCollector:
+    """A period's History, gathered line by line from the register (see `Register.history`)."""
+
+    earlier: frozenset[str]  # the periods that end before the one being settled
+    network: dict[str, Decimal] = field(default_factory=dict)
+    costs: dict[str, SettledCost] = field(default_factory=dict)
+    resplits: set[tuple[str, str]] = field(default_factory=set)
+    billed_by: dict[str, dict[str, date]] = field(default_factory=dict)
+    issued_to: dict[str, dict[str, date]] = field(default_factory=dict)
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        """Count one billed line (a row of `Register._billed_lines`)."""
+        (
+            code,
+            number,
+            kind,
+            reference,
+            join,
+            cents,
+            day,
+            total,
+            subject,
+            shared,
+            issued,
+            billed_in,
+        ) = row
+        if number and billed_in in self.earlier:  # what a credit note can correct
+            self.issued_to.setdefault(code, {})[number] = date.fromisoformat(issued)
+        if kind == NETWORK_LINE and billed_in not in self.earlier:
+            return  # a later period's network lines are not this period's history
+        if kind == NETWORK_LINE:
+            self.network[code] = self.network.get(code, Decimal("0.00")) + from_cents(cents)
+            if number:  # the invoices H2 deducts, named on its final line
+                self.billed_by.setdefault(code, {})[number] = date.fromisoformat(issued)
+        elif kind == PROJECT_LINE and reference.casefold() not in self.costs:
+            self.costs[reference.casefold()] = SettledCost(
+                from_cents(total),
+                date.fromisoformat(day),
+                subject,
+                number or OWN_SHARE,
+                tuple(json.loads(shared)),
+            )
+        elif kind == JOIN_LINE:
+            self.resplits.add((reference.casefold(), join))
+
+    def history(self) -> History:
+        """What was gathered, as the History `Register.history` returns."""
+        invoiced = {code: tuple(numbers.items()) for code, numbers in self.billed_by.items()}
+        issued_before = {code: tuple(numbers.items()) for code, numbers in self.issued_to.items()}
+        return History(self.network, self.costs, frozenset(self.resplits), invoiced, issued_before)
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:

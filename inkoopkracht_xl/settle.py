@@ -359,41 +359,53 @@ def _join_lines(
             before += [j.code for j in earlier_joins if j.date > cost.date and j.code not in before]
             if join.code in before:
                 continue  # it shared this cost from the start
-            after = [*before, join.code]
-            old = _split(cost, before, population)
-            new = _split(cost, after, population)
             joiner = names.get(join.code, join.code)
-            for code in after:
-                delta = new[code] - old.get(code, 0)
-                if not delta:
-                    continue
-                if code == join.code:
-                    description = (
-                        f"Toetreding per {join.date:%d-%m-%Y} tot {subject.name}: aandeel in "
-                        "eerdere kosten"
-                    )
-                    basis = _split_basis(cost, code, tuple(after), population)
-                else:
-                    description = f"Verrekening toetreding {joiner} tot {subject.name}"
-                    basis = (
-                        f"aandeel was {format_euro(from_cents(old[code]))}, wordt "
-                        f"{format_euro(from_cents(new[code]))}"
-                    )
-                yield (
-                    code,
-                    InvoiceLine(
-                        kind=JOIN_LINE,
-                        description=description,
-                        basis=basis,
-                        amount=from_cents(delta),
-                        reference=cost.reference,
-                        subject=subject.name,
-                        cost_date=cost.date,
-                        cost_total=cost.amount,
-                        participants=tuple(after),
-                        join=join_key(join),
-                    ),
-                )
+            yield from _resplit(cost, join, subject, before, joiner, population)
+
+
+def _resplit(
+    cost: CostLine,
+    join: Join,
+    subject: Subject,
+    before: list[str],
+    joiner: str,
+    population: Mapping[str, int],
+) -> Iterable[tuple[str, InvoiceLine]]:
+    """The lines that re-split `cost`, shared by `before`, now that `join` (named `joiner`)
+    shares it too: the joiner's share in the earlier costs and each change for the others."""
+    after = [*before, join.code]
+    old = _split(cost, before, population)
+    new = _split(cost, after, population)
+    for code in after:
+        delta = new[code] - old.get(code, 0)
+        if not delta:
+            continue
+        if code == join.code:
+            description = (
+                f"Toetreding per {join.date:%d-%m-%Y} tot {subject.name}: aandeel in eerdere kosten"
+            )
+            basis = _split_basis(cost, code, tuple(after), population)
+        else:
+            description = f"Verrekening toetreding {joiner} tot {subject.name}"
+            basis = (
+                f"aandeel was {format_euro(from_cents(old[code]))}, wordt "
+                f"{format_euro(from_cents(new[code]))}"
+            )
+        yield (
+            code,
+            InvoiceLine(
+                kind=JOIN_LINE,
+                description=description,
+                basis=basis,
+                amount=from_cents(delta),
+                reference=cost.reference,
+                subject=subject.name,
+                cost_date=cost.date,
+                cost_total=cost.amount,
+                participants=tuple(after),
+                join=join_key(join),
+            ),
+        )
 
 
 def _costs_as_billed(

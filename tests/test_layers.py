@@ -29,7 +29,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("rules", "legal")),
     ("check", ("check", "validate")),
     ("allocate and settle", ("allocate", "settle", "changes")),
-    ("register", ("register",)),
+    # The rapport's data classes sit with the register they summarise (a YearReport holds its
+    # Delivery rows), below both the writer and the command that builds them.
+    ("register", ("register", "report_data")),
     ("write", ("locks", "write", "write.*", "einvoice", "libreoffice", "templates", "terminal")),
     ("mail", ("mail",)),
     (
@@ -52,13 +54,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("command line", ("cli", "__main__")),
 )
 
-# Upward imports still to be undone, each with its reason. Keep this empty where possible.
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    ("write.report_workbook", "year_report"): (
-        "the rapport's sheet writer takes its data classes (YearReport, Party) and constants "
-        "from year_report, which calls it; they belong in a module below both"
-    ),
-}
+# Upward imports still to be undone, (module, target) -> the reason. Empty: every module imports
+# only downwards. An entry is a debt to pay off, never a way out of a failing test.
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path, package: Path) -> str:
@@ -124,9 +122,11 @@ def imports_of(path: Path, package: Path, modules: dict[str, Path]) -> list[tupl
     return list(dict.fromkeys(found))  # `from x import a, b` depends on x once
 
 
-def violations(package: Path) -> list[str]:
+def violations(package: Path, known: dict[tuple[str, str], str] | None = None) -> list[str]:
     """Every broken rule of the contract, as a sentence naming the file, the line, the import and
-    the layers; empty when the package keeps to its layers."""
+    the layers; empty when the package keeps to its layers. An upward import listed in `known`
+    (KNOWN_UPWARD unless given) is let through."""
+    known = KNOWN_UPWARD if known is None else known
     modules = _modules(package)
     problems: list[str] = []
     for module, path in modules.items():
@@ -147,7 +147,7 @@ def violations(package: Path) -> list[str]:
                     f"{where}:{line}: imports '{target}', which is in no layer; place it in "
                     "LAYERS in tests/test_layers.py"
                 )
-            elif other > own and (module, target) not in KNOWN_UPWARD:
+            elif other > own and (module, target) not in known:
                 problems.append(
                     f"{where}:{line}: '{module}' (layer {own}, {LAYERS[own][0]}) imports "
                     f"'{target}' (layer {other}, {LAYERS[other][0]}); a lower layer never "
@@ -195,15 +195,21 @@ def test_the_layers_the_issue_names_hold():
     assert len(set(layers)) == len(layers)  # each in a layer of its own, strictly above the last
 
 
-def test_known_upward_imports_are_still_needed():
-    # An exception that no longer happens is removed, so that it cannot come back unnoticed.
-    modules = _modules(PACKAGE)
+def unneeded_exceptions(package: Path, known: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """The (module, target) pairs of `known` whose import no longer happens in `package`."""
+    modules = _modules(package)
     happening = {
         (module, target)
         for module, path in modules.items()
-        for _, target in imports_of(path, PACKAGE, modules)
+        for _, target in imports_of(path, package, modules)
     }
-    assert set(KNOWN_UPWARD) <= happening
+    return sorted(set(known) - happening)
+
+
+def test_known_upward_imports_are_still_needed():
+    # An exception that no longer happens is removed, so that it cannot come back unnoticed.
+    # The table is empty now (issue 15, item 4); the test below shows the check still bites.
+    assert unneeded_exceptions(PACKAGE, KNOWN_UPWARD) == []
 
 
 def _copy_package(tmp_path: Path) -> Path:
@@ -258,6 +264,24 @@ def test_a_planted_upward_import_breaks_the_contract(tmp_path, file, planted, ex
         if number > text.count("\n") and "import" in content
     )
     assert problems[0].startswith(f"{NAME}/{file}:{planted_line}: ")
+
+
+def test_a_known_upward_import_is_let_through_and_named_once_it_is_gone(tmp_path):
+    copy = _copy_package(tmp_path)
+    mail = copy / "mail.py"
+    text = mail.read_text(encoding="utf-8")
+    mail.write_text(text + "from . import deliver\n", encoding="utf-8")
+    known = {("mail", "deliver"): "planted: mail reaches into the orchestration"}
+    # Listed, the upward import passes; unlisted, it is the one problem.
+    assert violations(copy, known) == []
+    [problem] = violations(copy, {})
+    assert "'mail' (layer 8, mail) imports 'deliver' (layer 9, orchestration)" in problem
+    assert unneeded_exceptions(copy, known) == []
+    # An entry for an import that does not happen is named; so is this one once the import goes.
+    stale = {**known, ("read.values", "cli"): "never imported"}
+    assert unneeded_exceptions(copy, stale) == [("read.values", "cli")]
+    mail.write_text(text, encoding="utf-8")
+    assert unneeded_exceptions(copy, stale) == [("mail", "deliver"), ("read.values", "cli")]
 
 
 def test_a_module_in_no_layer_is_named_with_what_to_do(tmp_path):

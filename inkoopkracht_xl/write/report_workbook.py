@@ -12,13 +12,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..legal import ORGANISATION
-from ..year_report import (
-    CHART_MUNICIPALITIES,
-    KINDS,
-    OWN_SHARE,
-    Party,
-    YearReport,
-)
+from ..model import OWN_SHARE
+from ..report_data import CHART_MUNICIPALITIES, KINDS, ZERO, Party, YearReport
 from .files import atomic_file
 from .sparse import SparseWorksheet
 from .styles import (
@@ -48,7 +43,6 @@ _STATES = {
     "mislukt": "concept (versturen mislukt)",
     "concept": "concept",
 }
-ZERO = Decimal("0.00")
 
 
 def write_report(path: Path, report: YearReport) -> Path:
