@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .register import REGISTER_NAME
 
@@ -16,7 +17,9 @@ MANIFEST = "afrekening.json"  # the file's name is part of the output the user s
 _KEYS = ("batch", "periode", "run", "facturen")
 
 
-def write_manifest(folder: Path, batch: str, period_label: str, run_id: int, files: dict) -> None:
+def write_manifest(
+    folder: Path, batch: str, period_label: str, run_id: int, files: dict[str, Any]
+) -> None:
     """Write the manifest of `folder`: the batch, its period, the register's run id and, per
     invoice number, the manifest entry `outputs.produce` returned (file names and SHA-256)."""
     manifest = {"batch": batch, "periode": period_label, "run": run_id, "facturen": files}
@@ -24,14 +27,14 @@ def write_manifest(folder: Path, batch: str, period_label: str, run_id: int, fil
     (folder / MANIFEST).write_text(text, encoding="utf-8")
 
 
-def read_manifest(folder: Path) -> dict | None:
+def read_manifest(folder: Path) -> dict[str, Any] | None:
     """The manifest of `folder` with its four keys, or None when it is missing, unreadable or
     damaged."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        for key in _KEYS:
-            manifest[key]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or any(key not in manifest for key in _KEYS):
         return None
     return manifest
 
@@ -39,7 +42,8 @@ def read_manifest(folder: Path) -> dict | None:
 def manifest_run(folder: Path) -> int | None:
     """The register run that wrote `folder`, or None when it has no readable manifest."""
     manifest = read_manifest(folder)
-    return None if manifest is None else manifest["run"]
+    run = None if manifest is None else manifest["run"]
+    return run if isinstance(run, int) else None
 
 
 def is_period_folder(folder: Path) -> bool:
