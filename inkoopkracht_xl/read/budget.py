@@ -255,7 +255,14 @@ def _posts(reader: Reader) -> tuple[BudgetPost, ...]:
             _non_negative_money,
             fix="Vul het begrote bedrag in, bijvoorbeeld 5.000,00.",
         )
-        realised = reader.field(row, "realised", _non_negative_money, required=False)
+        realised = reader.field(
+            row,
+            "realised",
+            _non_negative_money,
+            required=False,
+            fix="Vul het gerealiseerde bedrag in, bijvoorbeeld 4.250,00 (0 als er niets is "
+            "uitgegeven), of laat de cel leeg zolang het nog niet bekend is.",
+        )
         if name is not None and budgeted is not None:
             posts.append(BudgetPost(name, budgeted, realised, row.source))
     if table is not None and not table.rows:

@@ -12,6 +12,8 @@ from . import values
 _TRAILING_MARKS = re.compile(r"[\s*:¹²³]+$")
 _TRAILING_PARENTHETICAL = re.compile(r"(?<=\S)\s*\([^()]*\)$")
 _TRAILING_YEAR = re.compile(r"(?<=\S)\s+(?:19|20)\d\d(?:\s*[/-]\s*(?:19|20)?\d\d)?$")
+# "Bedrag excl. BTW" as "Bedrag (excl. BTW)"; "incl. btw" too, which the reader then refuses by name.
+_TRAILING_VAT = re.compile(r"(?<=\S)\s+(?:excl|incl|exclusief|inclusief)\.?\s*b\.?t\.?w\.?$")
 
 # Sheet names: "Begroting 2024", "Aanbestedingskalender 2024", and the copies Excel makes.
 _SHEET_COPY = re.compile(r"\s*\(\d+\)$")
@@ -32,6 +34,7 @@ def normalise_header(value: object) -> str:
         header = _TRAILING_MARKS.sub("", header)
         header = _TRAILING_PARENTHETICAL.sub("", header)
         header = _TRAILING_YEAR.sub("", header)
+        header = _TRAILING_VAT.sub("", header)
     return header
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,27 @@ T = TypeVar("T")
 
 # Stands in for a cell whose problem was already reported, so it is not reported twice.
 REPORTED = object()
+
+
+# 'Bedrag (incl. BTW)', 'Begroot inclusief btw': amounts the settlement would read as excl. VAT.
+_INCLUDING_VAT = re.compile(r"\b(?:incl\.?|inclusief)\s*(?:de\s+)?b\.?t\.?w\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_PER_YEAR = ("budgeted", "realised")  # a year in these headers must be the budget's year
+
+
+def _other_year(header: str, year: int | None) -> str | None:
+    """The year a header names when that is not `year` ('Gerealiseerd 2023' in 2024), else None;
+    'Begroot 2023/2024' names the budget's year too."""
+    named = _YEAR.findall(header)
+    if not year or not named or str(year) in named:
+        return None
+    return named[0]
+
+
+def _without_vat(candidates: list[int], line: list[object]) -> int | None:
+    """The one column of `candidates` whose header does not say 'incl. BTW', else None."""
+    excluding = [i for i in candidates if not _INCLUDING_VAT.search(values.text(line[i]))]
+    return excluding[0] if len(excluding) == 1 else None
 
 
 def column_letter(index: int) -> str:
@@ -318,7 +340,9 @@ class Reader:
             if len(candidates) == 1:
                 positions[column.key] = candidates[0]
             elif candidates:
-                chosen = self._by_year(candidates, line)
+                chosen, which = self._by_year(candidates, line), f"de kolom van {self.year}"
+                if chosen is None:  # 'Bedrag excl. BTW' next to 'Bedrag incl. BTW'
+                    chosen, which = _without_vat(candidates, line), "de kolom exclusief btw"
                 cells = [f"{column_letter(i)}{index + 1}" for i in candidates]
                 shown = " en ".join(
                     f"{cell} ('{values.text(line[i])}'" + (", verborgen)" if i in hidden else ")")
@@ -336,13 +360,51 @@ class Reader:
                 positions[column.key] = chosen
                 self.warn(
                     Location(self.book.name, sheet, f"{column_letter(chosen)}{index + 1}"),
-                    f"twee kolommen met de kop '{column.header}' ({shown}); gelezen wordt "
-                    f"de kolom van {self.year}",
+                    f"twee kolommen met de kop '{column.header}' ({shown}); gelezen wordt {which}",
                     "Klopt dat niet, geef de kolommen dan duidelijk verschillende koppen.",
                 )
-        if refused:
+        if refused or not self._headers_mean_what_is_read(positions, line, layout, sheet, index):
             return None
         return {c.key: positions[c.key] for c in layout.columns if c.key in positions}
+
+    def _headers_mean_what_is_read(
+        self,
+        positions: dict[str, int],
+        line: list[object],
+        layout: SheetLayout,
+        sheet: str,
+        index: int,
+    ) -> bool:
+        """An amount header that says the amounts are not what is read is an error at the header,
+        never a silent misread: 'Bedrag (incl. BTW)' (amounts are read excluding VAT), or
+        'Gerealiseerd 2023' in the budget of 2024 (last year's figures as this year's)."""
+        meant = True
+        for key in layout.totals:
+            if key not in positions:
+                continue
+            typed = values.text(line[positions[key]])
+            where = Location(self.book.name, sheet, f"{column_letter(positions[key])}{index + 1}")
+            header = layout.column(key).header
+            if _INCLUDING_VAT.search(typed):
+                self.error(
+                    where,
+                    f"de kolomkop '{typed}' zegt dat de bedragen inclusief btw zijn, maar het "
+                    "programma rekent met bedragen exclusief btw",
+                    f"Vul de bedragen exclusief btw in en noem de kolom '{header}' of "
+                    f"'{header} (excl. BTW)'.",
+                )
+                meant = False
+            other = _other_year(typed, self.year) if key in _PER_YEAR else None
+            if other is not None:
+                self.error(
+                    where,
+                    f"de kolomkop '{typed}' noemt het jaar {other}, maar de begroting is van "
+                    f"{self.year}",
+                    f"Vul de bedragen van {self.year} in en noem de kolom '{header} {self.year}' "
+                    f"of '{header}'.",
+                )
+                meant = False
+        return meant
 
     def _by_year(self, candidates: list[int], line: list[object]) -> int | None:
         if not self.year:
@@ -524,6 +586,7 @@ class _SheetReading:
             self._skip(
                 RowKind.HEADING, self.header.index, (column, self.grid[self.header.index][column])
             )
+        self.grid = self._padded(self.grid)
         for index in range(self.header.index + 1, len(self.grid)):
             kind = self._classify(index, reported_merges)
             self.kinds[index] = kind
@@ -535,12 +598,23 @@ class _SheetReading:
         rows = tuple(self.rows[i] for i in sorted(self.rows))
         return Table(self.file, self.sheet, self.header.index + 1, rows)
 
+    def _padded(self, grid: list[list[object]]) -> list[list[object]]:
+        """The grid, with empty lines down to the last formula without a cached value: the grid
+        ends at the last value, so a row below the data holding nothing but such a formula
+        ('=SUM(E2:E6)' written by a script) would otherwise go unseen, not reported at its cell.
+        """
+        rows = (int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for ref in self.blank_formulas)
+        last = max(rows, default=0)
+        return grid + [[] for _ in range(len(grid), last)] if last > len(grid) else grid
+
     def _classify(self, index: int, reported_merges: set[str]) -> int:
         line = self.grid[index]
         filled = [(i, v) for i, v in enumerate(line) if not values.is_empty(v)]
         errors = self.errors.get(index)
         if errors:  # an error value is something typed there, not an empty cell
             filled = sorted({**dict(filled), **errors}.items())
+        if self.blank_formulas:  # a formula without a value is something typed there too
+            filled = self._with_blank_formulas(index, filled)
         if not filled:
             return _BLANK
         positions = self.header.positions
@@ -548,9 +622,14 @@ class _SheetReading:
         source = Source(self.file, self.sheet, index + 1, self.columns)
         if self.blank_formulas:  # rare: most sheets have none, and every row would look
             self.reader._refuse_blank_formulas(cells, positions, self.blank_formulas, source, index)
+            if all(value is REPORTED for _, value in filled):
+                return _OTHER  # nothing but unknown values: the error at each cell says it all
         if errors and not (self.layout.totals and self._is_total(index, filled)):
             self._refuse_error_values(index, cells, errors, source)
         if self._repeated_header(index, filled):
+            return _OTHER
+        if self._unit_row(index, filled):
+            self._skip(RowKind.NOTE, index, filled[0])
             return _OTHER
         if self.layout.totals and self._is_total(index, filled):
             self.totals.append(index)
@@ -586,6 +665,19 @@ class _SheetReading:
         self._warn_formatting(index)
         self.rows[index] = Row(cells, source)
         return _DATA
+
+    def _with_blank_formulas(
+        self, index: int, filled: list[tuple[int, object]]
+    ) -> list[tuple[int, object]]:
+        """`filled` plus the read columns holding a formula without a cached value, as REPORTED:
+        the row is then neither blank nor a row with one text cell (a post 'without an amount').
+        """
+        found = {
+            i: REPORTED
+            for i in self.header.positions.values()
+            if f"{column_letter(i)}{index + 1}" in self.blank_formulas
+        }
+        return sorted({**dict(filled), **found}.items()) if found else filled
 
     def _refuse_error_values(
         self, index: int, cells: dict[str, object], errors: dict[int, str], source: Source
@@ -628,6 +720,23 @@ class _SheetReading:
                 (i, v) for i, v in filled if normalise_header(v) not in self.header_words.get(i, ())
             )
             self._skip(RowKind.HEADING, index, (column, text))
+        return True
+
+    def _unit_row(self, index: int, filled: list[tuple[int, object]]) -> bool:
+        """Right under the header, a row of words in brackets only: the units or hints of the
+        columns above ('(dd-mm-jjjj)', '(excl. BTW)', '(€)'), a second header line, never data.
+        A bracketed amount ('(1.875,50)', a negative) keeps the row data."""
+        if index != self.header.index + 1:
+            return False
+        for _, value in filled:
+            shown = values.text(value) if isinstance(value, str) else ""
+            if not (shown.startswith("(") and shown.endswith(")")):
+                return False
+            try:
+                values.amount(shown)
+            except ValueError:
+                continue
+            return False
         return True
 
     def _heading_column(self, column: int) -> bool:

@@ -15,10 +15,17 @@ _MIN_SERIAL, _MAX_SERIAL = 61, 2958465  # 1900-03-01 .. 9999-12-31
 
 # re.ASCII: digits are 0-9 only. Without it \d also matches full-width and Arabic-Indic digits, and
 # Decimal() and int() read them too, so "１０６０８６" would pass as a population unseen.
-_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII)  # 1.234.567 or 3.685,50
+# A leading group of 0 is no thousands group: '0.125' is not 125 but a decimal (refused as such).
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?", re.ASCII)  # 1.234.567 or 3.685,50
 _DECIMAL_COMMA = re.compile(r"\d+(?:,\d+)?", re.ASCII)  # 3685,50 or 120000
-# 611.11: a dot not followed by exactly 3 digits
-_DECIMAL_POINT = re.compile(r"\d+\.(?:\d{1,2}|\d{4,})", re.ASCII)
+# 611.11: a dot not followed by exactly 3 digits; 0.125: a dot after a lone 0
+_DECIMAL_POINT = re.compile(r"0\.\d+|\d+\.(?:\d{1,2}|\d{4,})", re.ASCII)
+# 1,234.50 or 120,000.00: English notation, refused with the Dutch spelling as the fix.
+_ENGLISH = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+\.\d{1,2}", re.ASCII)
+# The currency before or after the amount: '€ 12.500', '12.500 EUR', '12500 euro'.
+_CURRENCY = r"(?:€|euro|eur)"
+# '15-2-2024 14:30', '2024-02-15 00:00:00' (a date pasted from a system export): the time goes.
+_TIME = re.compile(r"(?:\s+|(?<=\d)t)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*uur)?$", re.ASCII)
 _CODE_SEPARATORS = re.compile(r"[,;/&\s]+")
 _CODE = re.compile(r"[A-Z0-9]{1,10}")
 # The Dutch word between two codes: 'DE, PN en WE'. Only typed in lower case or capitalised: in
@@ -191,20 +198,29 @@ def amount(value: object) -> Decimal:
 def _text_amount(raw: str) -> tuple[Decimal, str]:
     """Dutch text to an amount, and the digits as typed without sign or euro sign ('12,500')."""
     cleaned = raw.replace("\u00a0", " ").replace("\u202f", " ").strip()
-    cleaned = re.sub(r"(?i)^(€|eur)\s*|\s*(€|eur)$", "", cleaned).strip()
+    cleaned = re.sub(rf"(?i)^{_CURRENCY}\s*|\s*{_CURRENCY}$", "", cleaned).strip()
     negative = False
     if cleaned.startswith("(") and cleaned.endswith(")"):
         negative, cleaned = True, cleaned[1:-1].strip()
-    if cleaned[:1] in "-−":
+    if cleaned.startswith("-/-"):  # the Dutch bookkeeper's minus: '-/- 250,00'
+        negative, cleaned = True, cleaned[3:].strip()
+    elif cleaned[:1] in "-−":
         negative, cleaned = True, cleaned[1:].strip()
-    cleaned = re.sub(r"(?i)^(€|eur)\s*", "", cleaned).replace(" ", "")
-    cleaned = re.sub(r",-+$", "", cleaned)  # "€ 120,-" is how people write whole euros
+    cleaned = re.sub(rf"(?i)^{_CURRENCY}\s*", "", cleaned).replace(" ", "")
+    # "€ 120,-" is how people write whole euros; Word and Outlook turn the dash into – or —.
+    cleaned = re.sub(r",[-–—]+$", "", cleaned)
     if _THOUSANDS.fullmatch(cleaned):
         normal = cleaned.replace(".", "").replace(",", ".")
     elif _DECIMAL_COMMA.fullmatch(cleaned):
         normal = cleaned.replace(",", ".")
     elif _DECIMAL_POINT.fullmatch(cleaned):
         normal = cleaned
+    elif _ENGLISH.fullmatch(cleaned):
+        dutch = cleaned.translate(str.maketrans(",.", ".,"))
+        raise ValueError(
+            f"'{raw}' is geen bedrag in Nederlandse schrijfwijze (een komma scheidt de centen); "
+            f"bedoelt u {dutch}? Typ dan {dutch} of {dutch.replace('.', '')}"
+        )
     else:
         raise ValueError(f"'{raw}' is geen bedrag{_typing_hint(raw)}")
     try:
@@ -303,7 +319,7 @@ def a_date(value: object) -> date:
         return _EXCEL_EPOCH + timedelta(days=int(value))
     if not isinstance(value, str):
         raise ValueError("is geen datum")
-    raw = value.strip().lower()
+    raw = _TIME.sub("", value.strip().lower())
     for pattern, order in ((_DATE_DMY, "dmy"), (_DATE_YMD, "ymd")):
         match = pattern.fullmatch(raw)
         if match:
