@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar, Union
+from typing import Protocol, TypeVar, Union
 
 from .model import (
     BudgetPost,
@@ -16,6 +16,7 @@ from .model import (
     Location,
     Population,
     Settings,
+    Source,
     Subject,
     subject_key,
 )
@@ -145,10 +146,10 @@ def _renames(old: Inputs, new: Inputs) -> dict[str, _Rename]:
     new_costs = {line.reference.casefold(): line for line in new.budget.cost_lines}
     for line in old.budget.cost_lines:
         before = subject_key(line.subject)
-        after = new_costs.get(line.reference.casefold())
-        if before in removed and after is not None and subject_key(after.subject) in added:
-            evidence = moved.setdefault((before, subject_key(after.subject)), ([], []))
-            evidence[0].append(after.reference)
+        now = new_costs.get(line.reference.casefold())
+        if before in removed and now is not None and subject_key(now.subject) in added:
+            evidence = moved.setdefault((before, subject_key(now.subject)), ([], []))
+            evidence[0].append(now.reference)
     new_joins: dict[tuple[str, date], list[str]] = {}
     for join in new.budget.joins:
         new_joins.setdefault((join.code, join.date), []).append(subject_key(join.subject))
@@ -219,6 +220,11 @@ def _subjects(
         rename = renamed_to.get(key)
         previous = rename.old if rename else before.get(key)
         where = subject.source.at("subject")
+        if previous is None:  # then no rename either: a rename always has its old subject
+            yield Change(
+                ADDED, "Onderwerp", f"onderwerp '{subject.name}'", where, None, _summary(subject)
+            )
+            continue
         if rename is not None:
             yield Change(
                 RENAMED,
@@ -229,11 +235,6 @@ def _subjects(
                 subject.name,
                 rename.evidence,
             )
-        elif previous is None:
-            yield Change(
-                ADDED, "Onderwerp", f"onderwerp '{subject.name}'", where, None, _summary(subject)
-            )
-            continue
         elif previous.name != subject.name:
             # Only case or spacing differs: the same subject, but the name on the invoices changes.
             yield Change(
@@ -301,11 +302,18 @@ def _matched(
     return pairs, list(before.values())
 
 
+class _Sourced(Protocol):
+    """A record read from a row, that can point at the cell of each of its fields."""
+
+    @property
+    def source(self) -> Source: ...
+
+
 def _field_changes(
     area: str,
     label: str,
     old: object,
-    new: object,
+    new: _Sourced,
     fields: tuple[tuple[str, str], ...],
 ) -> Iterator[Change]:
     """A change per field that differs: (attribute, Dutch name), located at that field's cell."""

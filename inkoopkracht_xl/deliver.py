@@ -11,13 +11,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 from .addresses import UnsafeHeader, recipients
 from .errors import InputRefused
 from .locks import exclusive
 from .mail import SmtpSettings, build_message, connect
 from .manifest import MANIFEST, is_period_folder, read_manifest
-from .model import SENDING, SENT, Inputs, Invoice, Location
+from .model import SENDING, SENT, Inputs, Invoice, Location, Sender
 from .read.folder import sha256_of
 from .register import LOCK_NAME, REGISTER_NAME, Register
 from .validate import load_folder
@@ -109,7 +110,7 @@ class Batch:
     name: str
     register_path: Path
     inputs: Inputs
-    manifest: dict
+    manifest: dict[str, Any]  # afrekening.json as read_manifest gives it
 
     @property
     def organisation(self) -> str:
@@ -153,13 +154,15 @@ def plan(batch: Batch, resend: frozenset[str] = frozenset()) -> list[Item]:
     with Register.open(batch.register_path) as register:
         invoices = [i for i in register.invoices(batch.name) if not i.is_own_share]
         delivery = register.delivery(batch.name)
-    items = []
+    items: list[Item] = []
     for invoice in invoices:
         entry = batch.manifest["facturen"].get(invoice.number, {})
         attachment = batch.folder / "facturen" / entry.get("bestand", "")
         files = _files(batch.folder / "facturen", entry)
         contact = batch.inputs.budget.contact(invoice.code)
-        state, problem, to, cc = "te versturen", "", (), ()
+        state, problem = "te versturen", ""
+        to: tuple[str, ...] = ()
+        cc: tuple[str, ...] = ()
         try:
             if contact is None:
                 raise UnsafeHeader(f"geen adres voor {invoice.name} in het werkblad Contacten")
@@ -187,7 +190,7 @@ def plan(batch: Batch, resend: frozenset[str] = frozenset()) -> list[Item]:
     return items
 
 
-def _files(folder: Path, entry: dict) -> list[tuple[Path, str | None]]:
+def _files(folder: Path, entry: dict[str, Any]) -> list[tuple[Path, str | None]]:
     """The files of one invoice as the manifest lists them, each with its SHA-256: the PDF and
     the e-invoice (when made) before the workbook, in the order the message carries them."""
     return [
@@ -272,7 +275,13 @@ class _Progress:
     current: Item | None = None
 
 
-def _send_queue(batch: Batch, progress: _Progress, sender, now, resend: frozenset[str]) -> str:
+def _send_queue(
+    batch: Batch,
+    progress: _Progress,
+    sender: Sender,
+    now: Callable[[], datetime],
+    resend: frozenset[str],
+) -> str:
     """Send the queue in order, then close the connection. Returns why it stopped before the
     queue was empty (the server unreachable again, Ctrl+C, the register unwritable), or ''."""
     try:
@@ -298,7 +307,7 @@ def _send_next(
     register: Register,
     batch: Batch,
     progress: _Progress,
-    sender,
+    sender: Sender,
     when: datetime,
     resend: frozenset[str],
 ) -> None:
@@ -334,13 +343,16 @@ def _send_next(
     progress.sent.append(replace(item, state="verzonden", problem=note))
 
 
-def _message(batch: Batch, item: Item, sender, when: datetime) -> tuple[EmailMessage, str]:
+def _message(batch: Batch, item: Item, sender: Sender, when: datetime) -> tuple[EmailMessage, str]:
     """The message for one invoice and its Message-ID (recorded before it is sent)."""
+    contact = batch.inputs.budget.contact(item.invoice.code)
+    # Only an item plan() made 'te versturen' is sent, and that needs a Contacten row.
+    assert contact is not None, f"{item.invoice.number} has no contact to send to"
     domain = sender.email.rsplit("@", 1)[-1]
     message_id = make_msgid(idstring=item.invoice.number, domain=domain)
     message = build_message(
         item.invoice,
-        batch.inputs.budget.contact(item.invoice.code),
+        contact,
         sender,
         item.attachments or item.attachment,
         organisation=batch.organisation,
@@ -456,7 +468,9 @@ def transmit(
 _DOT_AT_LINE_START = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 §4.5.2)
 
 
-def _reconnect(session_factory, settings: SmtpSettings) -> smtplib.SMTP:
+def _reconnect(
+    session_factory: Callable[[SmtpSettings], smtplib.SMTP], settings: SmtpSettings
+) -> smtplib.SMTP:
     try:
         return session_factory(settings)
     except (OSError, smtplib.SMTPException) as problem:

@@ -88,13 +88,14 @@ def ubl_document(
     pdf: bytes,
     pdf_name: str,
     profile: str | None = None,
-    original: tuple[str, date] | None = None,
+    original: tuple[str, date | None] | None = None,
 ) -> bytes:
     """The invoice as UBL 2.1 bytes (UTF-8): an Invoice, or a CreditNote for a negative total.
 
     `profile` is 'peppol' or 'si-ubl' (default: the `E-factuur` setting). `original` is the
-    invoice this one corrects, (number, issue date): a credit note must name it (NL-R-001); a
-    correction names `invoice.refers_to` when no `original` is given. The PDF is embedded.
+    invoice this one corrects, (number, issue date or None when unknown): a credit note must
+    name it (NL-R-001); a correction names `invoice.refers_to` when no `original` is given. The
+    PDF is embedded.
     Raises EInvoiceIncomplete when a required field is empty, ValueError for an invoice that
     cannot be an e-invoice (the penvoerder's own share, no number, no date, no PDF).
     """
@@ -120,7 +121,7 @@ def _build(
     pdf: bytes,
     pdf_name: str,
     profile: str,
-    original: tuple[str, date] | None,
+    original: tuple[str, date | None] | None,
 ) -> bytes:
     """The document without the required-fields check (the tests use it to show that every
     required field is demanded by a rule)."""
@@ -379,7 +380,7 @@ def _line_note(line: InvoiceLine) -> str:
 
 
 def _reference(
-    invoice: Invoice, original: tuple[str, date] | None
+    invoice: Invoice, original: tuple[str, date | None] | None
 ) -> tuple[str, date | None] | None:
     if original is not None and _clean(original[0]):
         return _clean(original[0]), original[1]

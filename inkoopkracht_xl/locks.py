@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from .errors import InputRefused
 from .model import Location
@@ -49,22 +50,22 @@ def exclusive(path: Path, message: str, *, wait: float = 2.0) -> Iterator[None]:
         handle.close()
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(handle) -> None:
+    def _lock(handle: IO[bytes]) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
-    def _unlock(handle) -> None:
+    def _unlock(handle: IO[bytes]) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _lock(handle) -> None:
+    def _lock(handle: IO[bytes]) -> None:
         fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-    def _unlock(handle) -> None:
+    def _unlock(handle: IO[bytes]) -> None:
         fcntl.lockf(handle.fileno(), fcntl.LOCK_UN)

@@ -14,16 +14,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import InputRefused
-from .model import CREDIT_NOTE, Finding, Inputs, Invoice, Level, Location
+from .model import CREDIT_NOTE, Contact, Finding, Inputs, Invoice, Level, Location, Settings
 from .read.folder import Loaded, sha256_of
 from .write.files import sync_file
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .allocate import AllocationKey
+    from .settle import Settlement
     from .settlement_run import SettlementRun
+    from .write.overview import Audit
+
+# An invoice's manifest entry: its files' names and SHA-256, its e-mail draft (None: no address).
+Entry = dict[str, str | None]
+# What the overview is written from: (path, allocation key, audit trail, settlement).
+OverviewJob = tuple[Path, "AllocationKey", "Audit", "Settlement"]
 
 PROGRESS_FROM = 25  # show progress on stderr from this many invoice workbooks
 # From this many invoices a pool of worker processes writes them; below it, starting the pool
@@ -46,7 +56,7 @@ def write_outputs(
     record: Callable[[], int],
     issued: Mapping[str, date] | None = None,
     listed: object = None,
-) -> tuple[int, dict]:
+) -> tuple[int, dict[str, Entry]]:
     """Write every output into `staging`; `record()` (the register) runs while workers write.
     `issued` maps earlier invoice numbers to their dates (what a credit note corrects);
     `listed` is the overview's Facturen sheet (invoices_sheet.InvoiceList).
@@ -54,7 +64,7 @@ def write_outputs(
     Returns the register's run id and the manifest entry of every invoice."""
     from .write.overview import write_overview
 
-    inputs = loaded.inputs
+    inputs = valid_inputs(loaded)
     _copy_inputs(staging / "invoer", loaded)
     audit = _audit(run, loaded, now, listed)
     (staging / "facturen").mkdir()
@@ -73,7 +83,7 @@ def write_outputs(
     with _writers(inputs, now, jobs, (overview, run.settlement.key, audit, run.settlement)) as pool:
         if pool is None:
             write_overview(overview, inputs, run.settlement.key, audit, run.settlement)
-            produced: Iterator[tuple[str, dict]] = (produce(job, inputs, now) for job in jobs)
+            produced: Iterator[tuple[str, Entry]] = (produce(job, inputs, now) for job in jobs)
         else:
             # The overview is the longest single job: start it first, beside the invoices. The
             # workers got the jobs when they started, so only their numbers travel.
@@ -86,7 +96,13 @@ def write_outputs(
     return run_id, files
 
 
-def produced_files(staging: Path, files: dict) -> list[Path]:
+def valid_inputs(loaded: Loaded) -> Inputs:
+    """The inputs of a reading that `validate.load_valid` accepted (it refuses one without)."""
+    assert loaded.inputs is not None, "a settlement reads its inputs with load_valid"
+    return loaded.inputs
+
+
+def produced_files(staging: Path, files: dict[str, Entry]) -> list[Path]:
     """The invoice files `write_outputs` wrote into `staging` (and flushed to the disk), from
     the manifest entries it returned."""
     return [
@@ -105,7 +121,7 @@ def produced_files(staging: Path, files: dict) -> list[Path]:
 def _copy_inputs(copies: Path, loaded: Loaded) -> None:
     """Copy the calendar and the budget the run read into `copies`, refusing when either
     changed on the disk since (its SHA-256 is no longer what was read)."""
-    inputs = loaded.inputs
+    inputs = valid_inputs(loaded)
     copies.mkdir()
     for path in (inputs.calendar_path, inputs.budget_path):
         target = copies / path.name
@@ -118,11 +134,11 @@ def _copy_inputs(copies: Path, loaded: Loaded) -> None:
             )
 
 
-def _audit(run: SettlementRun, loaded: Loaded, now: datetime, listed: object):
+def _audit(run: SettlementRun, loaded: Loaded, now: datetime, listed: object) -> Audit:
     """The overview's audit trail: inputs, parameters, version, findings, changes, invoices."""
     from .write.overview import Audit, input_files, parameters_for
 
-    inputs = loaded.inputs
+    inputs = valid_inputs(loaded)
     return Audit(
         inputs=input_files(inputs, loaded.sha256),
         parameters=parameters_for(inputs, run.settlement.key, run.batch),
@@ -135,10 +151,10 @@ def _audit(run: SettlementRun, loaded: Loaded, now: datetime, listed: object):
     )
 
 
-def _collect(produced: Iterator[tuple[str, dict]], total: int) -> dict:
+def _collect(produced: Iterator[tuple[str, Entry]], total: int) -> dict[str, Entry]:
     """The manifest entries by invoice number, as the writers finish; progress on stderr for a
     large run."""
-    files = {}
+    files: dict[str, Entry] = {}
     for count, (number, entry) in enumerate(produced, start=1):
         files[number] = entry
         if total >= PROGRESS_FROM and (count % 50 == 0 or count == total):
@@ -156,7 +172,7 @@ class Job:
     original: tuple[str, date | None] | None = None  # the invoice it corrects, with its date
 
 
-def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, dict]:
+def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
     """Write one invoice: the PDF (the invoice itself), the workbook (its specification), the
     e-invoice (UBL, with the PDF embedded) unless E-factuur = nee or a field it needs is empty,
     and, when there is an address, the Outlook draft (.eml) carrying those files.
@@ -186,7 +202,7 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, dict]:
         flushed.append(flusher.submit(sync_file, pdf_path))
         write_invoice(path, invoice, inputs, created=created, document=document)
         flushed.append(flusher.submit(sync_file, path))
-        entry = {
+        entry: Entry = {
             "bestand": path.name,
             "sha256": sha256_of(path),
             "pdf": pdf_path.name,
@@ -210,7 +226,9 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, dict]:
     return invoice.number, entry
 
 
-def _draft(job: Job, contact, settings, files: list[Path], created: datetime) -> str | None:
+def _draft(
+    job: Job, contact: Contact | None, settings: Settings, files: list[Path], created: datetime
+) -> str | None:
     """Write the Outlook draft (.eml) carrying `files` into the staging folder's mail folder;
     its name, or None without a contact (missing_contacts warned before writing)."""
     if contact is None:
@@ -234,13 +252,21 @@ def _draft(job: Job, contact, settings, files: list[Path], created: datetime) ->
     return draft
 
 
-def _einvoice(invoice, settings, contact, pdf: bytes, pdf_name: str, original) -> bytes | None:
+def _einvoice(
+    invoice: Invoice,
+    settings: Settings,
+    contact: Contact | None,
+    pdf: bytes,
+    pdf_name: str,
+    original: tuple[str, date | None] | None,
+) -> bytes | None:
     """The UBL e-invoice, or None: E-factuur = nee, or a field it needs is empty (controleer
     warned; with E-factuur filled in the run was refused before it got here)."""
     from .einvoice import ubl_document
     from .rules import missing_fields
 
-    if settings.einvoice == "nee" or missing_fields(settings, contact):
+    # Without a contact every buyer field is missing; the test of None is for the type checker.
+    if settings.einvoice == "nee" or contact is None or missing_fields(settings, contact):
         return None
     if _uncorrected_credit(invoice, original):
         return None  # a CreditNote must name the invoice it corrects (missing_einvoices says so)
@@ -251,7 +277,9 @@ def _einvoice(invoice, settings, contact, pdf: bytes, pdf_name: str, original) -
 
 
 @contextmanager
-def _writers(inputs, created: datetime, jobs: list[Job], overview: tuple):
+def _writers(
+    inputs: Inputs, created: datetime, jobs: list[Job], overview: OverviewJob
+) -> Iterator[ProcessPoolExecutor | None]:
     """A pool of worker processes (one per core) when there are many invoices, else None.
 
     Writing workbooks is the slow part of a large run; below PARALLEL_FROM invoices starting
@@ -270,10 +298,12 @@ def _writers(inputs, created: datetime, jobs: list[Job], overview: tuple):
         yield pool
 
 
-_WORKER: dict = {}
+_WORKER: dict[str, Any] = {}  # what _worker_start got: inputs, created, jobs, overview
 
 
-def _worker_start(inputs, created: datetime, jobs: list[Job], overview: tuple) -> None:
+def _worker_start(
+    inputs: Inputs, created: datetime, jobs: list[Job], overview: OverviewJob
+) -> None:
     _WORKER.update(inputs=inputs, created=created, jobs=jobs, overview=overview)
     # The worker is ours, so is its garbage collector. The inputs live as long as the worker:
     # frozen, the collector never rescans their hundreds of thousands of objects. The automatic
@@ -282,7 +312,7 @@ def _worker_start(inputs, created: datetime, jobs: list[Job], overview: tuple) -
     gc.disable()
 
 
-def _worker_produce(index: int) -> tuple[str, dict]:
+def _worker_produce(index: int) -> tuple[str, Entry]:
     try:
         return produce(_WORKER["jobs"][index], _WORKER["inputs"], _WORKER["created"])
     finally:
@@ -367,6 +397,6 @@ def missing_einvoices(run_invoices: tuple[Invoice, ...], inputs: Inputs) -> list
     ]
 
 
-def _uncorrected_credit(invoice, original) -> bool:
+def _uncorrected_credit(invoice: Invoice, original: tuple[str, date | None] | None) -> bool:
     """A credit note that names no earlier invoice: no e-invoice can be made for it."""
     return invoice.kind == CREDIT_NOTE and not invoice.refers_to and not original

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 from .changes import Change, as_json, compare, shown
 from .errors import InputRefused
@@ -26,6 +26,8 @@ from .settle import Period
 from .validate import load_folder
 
 T = TypeVar("T")
+# A settled run as the register lists it: (run id, created at, batch, period, file -> SHA-256).
+_Run = tuple[int, str, str, str, dict[str, str]]
 
 COPY_FOLDER = "invoer"  # <uit>/<batch>/invoer: the input workbooks exactly as a run used them
 
@@ -78,7 +80,7 @@ class Comparison:
             lines.append(f"  en {rest} meer: zie het werkblad Wijzigingen van het overzicht")
         return lines
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         previous = self.previous
         return {
             "vorige_afrekening": None
@@ -129,7 +131,7 @@ def changes_since_last_settlement(folder: Path, out: Path | None = None) -> Comp
     register_path = (out or folder / "uitvoer") / REGISTER_NAME
     if out is not None and not register_path.is_file():
         raise _no_register(out)
-    runs: list = []
+    runs: list[_Run] = []
     if register_path.is_file():
         with _read_only(register_path) as register:
             runs = _readable(register.settled_runs())
@@ -140,8 +142,8 @@ def changes_since_last_settlement(folder: Path, out: Path | None = None) -> Comp
         latest = _previous_run(runs[0], register_path.parent)
         if not _same_bytes(latest.inputs, runs[0][4], _digests(folder)):
             pending = _in_background(_read_copy, latest.inputs)
-    loaded = _usable(load_folder(folder), folder)
-    inputs = loaded.inputs
+    loaded = load_folder(folder)
+    inputs = _usable(loaded, folder)
     year = inputs.budget.settings.year
     if not runs:
         where = register_path.parent
@@ -159,7 +161,8 @@ def changes_since_last_settlement(folder: Path, out: Path | None = None) -> Comp
     if run is not runs[0]:
         pending = None  # the wrong year's copy: its worker is stopped
     if run is None:
-        raise _other_year(register_path, sorted({_year_of(r[3]) for r in runs}), year)
+        # Every run's label is readable (_readable), so each has its year.
+        raise _other_year(register_path, sorted({Period.parse(r[3]).year for r in runs}), year)
     previous = _previous_run(run, register_path.parent)
     if _same_bytes(previous.inputs, run[4], loaded.sha256):
         return Comparison(previous, (), findings=loaded.findings)
@@ -181,6 +184,7 @@ def compare_with_register(
     the caller's own work; only the list of changes comes back.
     """
     inputs = loaded.inputs
+    assert inputs is not None  # afrekening reads with load_valid, which refuses no inputs
     year = inputs.budget.settings.year
     runs = _readable(register.settled_runs())
     this_year = [run for run in runs if _year_of(run[3]) == year]
@@ -209,9 +213,10 @@ def _compare_with_copy(
     return Comparison(previous, compare(old, inputs))
 
 
-def _usable(loaded: Loaded, folder: Path) -> Loaded:
+def _usable(loaded: Loaded, folder: Path) -> Inputs:
+    """The inputs of a drop folder read for a comparison, refused when there are none."""
     if loaded.inputs is not None:
-        return loaded
+        return loaded.inputs
     raise InputRefused(
         (
             *loaded.errors,
@@ -227,12 +232,12 @@ def _usable(loaded: Loaded, folder: Path) -> Loaded:
     )
 
 
-def _readable(runs: list) -> list:
+def _readable(runs: list[_Run]) -> list[_Run]:
     """The runs whose period label this version can read (anything else is no settlement of ours)."""
     return [run for run in runs if _year_of(run[3]) is not None]
 
 
-def _previous_run(run: tuple, out: Path) -> PreviousRun:
+def _previous_run(run: _Run, out: Path) -> PreviousRun:
     run_id, created, batch, _period, _hashes = run
     return PreviousRun(run_id, batch, _when(created), out / batch / COPY_FOLDER)
 
@@ -281,7 +286,7 @@ def _read_copy(folder: Path) -> _CopyReading:
     return _CopyReading(old.inputs, old.errors, old.sha256, manifest_run(folder.parent))
 
 
-def _in_background(function: Callable[..., T], *arguments) -> Callable[[], T]:
+def _in_background(function: Callable[..., T], *arguments: object) -> Callable[[], T]:
     """Run `function(*arguments)` in a forked process beside the caller; calling the returned
     object waits for its result (or raises what it raised). Inline where the platform has no
     safe fork (only Linux is used) or there is one core: then calling it computes it."""
@@ -290,14 +295,20 @@ def _in_background(function: Callable[..., T], *arguments) -> Callable[[], T]:
     return _Background(function, arguments)
 
 
-class _Background:
+class _Background(Generic[T]):
     """One job in a forked worker: not a pool process, it does this job, writes the pickled
     outcome to a pipe and exits. It holds none of the caller's files (its standard streams go to
     the null device, every other inherited descriptor is closed), so a caller that is killed
     leaves no lock held and no output pipe open: the worker then finds the pipe closed and ends.
     A caller that stops waiting (an error) stops the worker when this object goes."""
 
-    def __init__(self, function: Callable[..., T], arguments: tuple):
+    _job: tuple[Callable[..., T], tuple[object, ...]]  # to do here when the worker failed
+    _pipe: IO[bytes]  # the worker's pickled outcome
+    _stop: Callable[[], object]  # closes the pipe, ends and reaps the worker
+
+    def __init__(self, function: Callable[..., T], arguments: tuple[object, ...]) -> None:
+        if sys.platform == "win32":  # pragma: no cover - _in_background forks on Linux only
+            raise NotImplementedError("no fork on Windows")
         self._job = (function, arguments)
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -326,11 +337,14 @@ class _Background:
         if not outcome:  # the worker failed unexpectedly: do it here, where it shows
             function, arguments = self._job
             return _unwrap(_wrapped(function, *arguments))
-        return _unwrap(pickle.loads(outcome))
+        unpickled: tuple[T | None, tuple[Finding, ...]] = pickle.loads(outcome)
+        return _unwrap(unpickled)
 
 
-def _stop(pipe, pid: int) -> None:
+def _stop(pipe: IO[bytes], pid: int) -> None:
     """Close the pipe and end the worker (done already, or no longer wanted), and reap it."""
+    if sys.platform == "win32":  # pragma: no cover - a _Background's: Linux only
+        raise NotImplementedError("no fork on Windows")
     pipe.close()
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
@@ -339,13 +353,17 @@ def _stop(pipe, pid: int) -> None:
 
 
 def _max_descriptors() -> int:
+    if sys.platform == "win32":  # pragma: no cover - in a _Background worker: Linux only
+        raise NotImplementedError("no fork on Windows")
     try:
         return min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
     except (ValueError, OSError):
         return 1024
 
 
-def _wrapped(function: Callable[..., T], *arguments) -> tuple[T | None, tuple[Finding, ...]]:
+def _wrapped(
+    function: Callable[..., T], *arguments: object
+) -> tuple[T | None, tuple[Finding, ...]]:
     # InputRefused does not survive pickling (its findings would be lost): carry them apart.
     try:
         return function(*arguments), ()
@@ -357,7 +375,7 @@ def _unwrap(outcome: tuple[T | None, tuple[Finding, ...]]) -> T:
     value, refused = outcome
     if refused:
         raise InputRefused(refused)
-    return value
+    return cast(T, value)  # not refused: the value is the function's own (None only if it is)
 
 
 def _checked_copy(
@@ -378,8 +396,8 @@ def _checked_copy(
             restore,
         )
     wrong = sorted(name for name, digest in reading.sha256.items() if hashes.get(name) != digest)
-    unread = reading.inputs is None
-    if reading.manifest_run != previous.run_id or wrong or unread:
+    inputs = reading.inputs
+    if reading.manifest_run != previous.run_id or wrong or inputs is None:
         detail = (
             f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'zijn'} niet wat die afrekening "
             "heeft gelezen (SHA-256 verschilt)"
@@ -390,7 +408,7 @@ def _checked_copy(
         )
         raise InputRefused(
             (
-                *(reading.errors if unread else ()),
+                *(reading.errors if inputs is None else ()),
                 Finding(
                     Level.ERROR,
                     Location(str(folder)),
@@ -399,7 +417,7 @@ def _checked_copy(
                 ),
             )
         )
-    return reading.inputs
+    return inputs
 
 
 def _same_cooperation(old: Inputs, new: Inputs, register: Path, previous: PreviousRun) -> None:

@@ -7,24 +7,36 @@ new ones in place and recovering from a killed run is `recovery`.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from . import __version__, recovery
 from .errors import InputRefused
 from .locks import exclusive
 from .manifest import write_manifest
-from .model import NETWORK_LINE, SENT, Finding, Invoice, Level, Location
-from .outputs import missing_contacts, missing_einvoices, produced_files, write_outputs
+from .model import NETWORK_LINE, SENT, Finding, Inputs, Invoice, InvoiceState, Level, Location
+from .outputs import (
+    Entry,
+    missing_contacts,
+    missing_einvoices,
+    produced_files,
+    valid_inputs,
+    write_outputs,
+)
 from .previous import Comparison, compare_with_register
+from .read.folder import Loaded
 from .register import LOCK_NAME, REGISTER_NAME, Register, RunInfo
 from .report import key_for, key_json
-from .settle import Period, Settlement, correction_settlement, corrections, settle
+from .settle import LineIdentity, Period, Settlement, correction_settlement, corrections, settle
 from .validate import load_valid
 from .write.files import refusal_for, sync_folder, sync_tree
+
+# What a correction's period held (sent) before, as Register.holdings gives it.
+Held = Mapping[LineIdentity, tuple[Decimal, str, str]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class SettlementRun:
     def billed(self) -> tuple[Invoice, ...]:
         return tuple(i for i in self.invoices if not i.is_own_share)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         key = self.settlement.key
         return {
             "periode": self.settlement.period.label,
@@ -106,7 +118,7 @@ def run_settlement(
     now = now or datetime.now().replace(microsecond=0)
     issue_date = issue_date or now.date()
     loaded = load_valid(folder)
-    settings = loaded.inputs.budget.settings
+    settings = valid_inputs(loaded).budget.settings
     if settings.year != period.year:
         raise InputRefused.single(
             settings.at("year"),
@@ -121,7 +133,14 @@ def run_settlement(
         raise refusal_for(problem, out) from None
 
 
-def _settle_into(out, loaded, period, correction, issue_date, now) -> SettlementRun:
+def _settle_into(
+    out: Path,
+    loaded: Loaded,
+    period: Period,
+    correction: bool,
+    issue_date: date,
+    now: datetime,
+) -> SettlementRun:
     """Under the output folder's lock: settle, write, make durable, commit, put in place.
 
     The order is what makes it safe. Every output file and folder of the staging folder is
@@ -166,11 +185,19 @@ def _settle_into(out, loaded, period, correction, issue_date, now) -> Settlement
     return result
 
 
-def _settle_and_write(register, loaded, period, correction, issue_date, now, out):
+def _settle_and_write(
+    register: Register,
+    loaded: Loaded,
+    period: Period,
+    correction: bool,
+    issue_date: date,
+    now: datetime,
+    out: Path,
+) -> tuple[SettlementRun, Path, list[Path], list[str]]:
     """Inside the register's transaction: settle, number and write everything into a staging
     folder. Returns (run, staging folder, the files already flushed to the disk, the later
     periods whose drafts were voided)."""
-    inputs = loaded.inputs
+    inputs = valid_inputs(loaded)
     # controleer's general "no address" warnings give way to missing_contacts' precise ones.
     findings = [f for f in loaded.findings if not _about_missing_contact(f)]
     batch = _check_state(register, period, correction)
@@ -180,7 +207,7 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
     fresh = settle(inputs, period, history, issue_date=issue_date)
     findings += fresh.findings
     findings += _unsent_earlier(register, period, out)
-    held = register.holdings(period) if correction else {}
+    held: Held = register.holdings(period) if correction else {}
     invoices, void = _invoices(register, fresh, held, inputs, correction, issue_date, out)
     findings += _voided(void, period, out)
     numbered = tuple(
@@ -207,7 +234,15 @@ def _settle_and_write(register, loaded, period, correction, issue_date, now, out
     return replace(draft, run_id=run_id), staging, produced_files(staging, files), void
 
 
-def _invoices(register, fresh, held, inputs, correction, issue_date, out):
+def _invoices(
+    register: Register,
+    fresh: Settlement,
+    held: Held,
+    inputs: Inputs,
+    correction: bool,
+    issue_date: date,
+    out: Path,
+) -> tuple[tuple[Invoice, ...], list[str]]:
     """The invoices this run numbers, and the later periods whose drafts it voids: for a
     correction the differences with what was sent (refused when there are none), else the
     fresh settlement's invoices, voiding the drafts of later periods."""
@@ -238,7 +273,13 @@ def _voided(void: list[str], period: Period, out: Path) -> list[Finding]:
     ]
 
 
-def _settlement(register, fresh, numbered, held, correction) -> Settlement:
+def _settlement(
+    register: Register,
+    fresh: Settlement,
+    numbered: tuple[Invoice, ...],
+    held: Held,
+    correction: bool,
+) -> Settlement:
     """The run's settlement with its numbered invoices; for a correction, the totals of what
     was held (sent) before set against the fresh settlement."""
     if not correction:
@@ -254,7 +295,14 @@ def _settlement(register, fresh, numbered, held, correction) -> Settlement:
     )
 
 
-def _write_staging(register, draft, loaded, now, correction, record: Callable[[], int]):
+def _write_staging(
+    register: Register,
+    draft: SettlementRun,
+    loaded: Loaded,
+    now: datetime,
+    correction: bool,
+    record: Callable[[], int],
+) -> tuple[Path, int, dict[str, Entry]]:
     """Write the run's outputs into a new staging folder, its manifest last (recovery relies
     on it: a staging folder with a manifest is complete). `record()` records the run in the
     register while the workbooks are being written. Returns (staging, run id, manifest
@@ -268,7 +316,7 @@ def _write_staging(register, draft, loaded, now, correction, record: Callable[[]
     listed = invoice_list(
         batch,
         draft.invoices,
-        loaded.inputs.budget,
+        valid_inputs(loaded).budget,
         delivery=register.delivery(batch),
         earlier=register.period_deliveries(period) if correction else (),
     )
@@ -339,7 +387,9 @@ def _check_state(register: Register, period: Period, correction: bool) -> str:
     return period.label
 
 
-def _refuse_overlap(states: dict, period: Period, correction: bool, where: Location) -> None:
+def _refuse_overlap(
+    states: Mapping[str, InvoiceState], period: Period, correction: bool, where: Location
+) -> None:
     """Refuse a half year when the whole year was settled (or the other way round), and a
     period that is not a correction when a later period was sent already."""
     rival = {2: str(period.year), 0: f"{period.year}-H2"}.get(period.half)
@@ -389,7 +439,9 @@ def _already_sent(register: Register, period: Period, where: Location) -> InputR
     )
 
 
-def _parameters(period: Period, correction: bool, issue_date: date, inputs) -> dict[str, str]:
+def _parameters(
+    period: Period, correction: bool, issue_date: date, inputs: Inputs
+) -> dict[str, str]:
     settings = inputs.budget.settings
     return {
         "periode": period.label,

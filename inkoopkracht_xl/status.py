@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .errors import InputRefused
 from .manifest import is_period_folder
@@ -87,7 +88,7 @@ class BatchStatus:
             return "niet verzonden"
         return "deels verzonden"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "staat": self.state,
             "facturen": self.count,
@@ -114,7 +115,7 @@ class PeriodStatus:
     def settled(self) -> bool:
         return bool(self.batches)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         if not self.batches:
             empty = BatchStatus(self.label, (), Decimal("0.00"), Decimal("0.00"), (), (), (), ())
             fields = empty.as_json() | {"staat": OPEN}
@@ -142,7 +143,7 @@ class Status:
     years: tuple[YearStatus, ...]
     next_step: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "uitvoer": str(self.folder),
             "jaren": [
