@@ -209,7 +209,10 @@ def test_noise_never_hides_a_fraction_of_a_cent():
     # 300.295 is what Excel shows (15 digits), so it is still refused, quoted as shown.
     with pytest.raises(ValueError) as refused:
         values.money(300.29499999999996)
-    assert str(refused.value) == "'300.295' heeft meer dan twee decimalen"
+    assert str(refused.value) == (
+        "'300.295' heeft meer dan twee decimalen; rond af op hele centen, in een formule met "
+        "AFRONDEN, bijvoorbeeld =AFRONDEN(12500/3;2)"
+    )
     assert values.text(300.29999999999995) == "300.3"
 
 

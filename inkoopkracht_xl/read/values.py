@@ -263,6 +263,12 @@ def money(value: object) -> Decimal:
     thousands = _as_thousands(typed)
     if result != cents:
         hint = ""
+        if not isinstance(value, str):
+            # A number with fractions of a cent is mostly a formula's result ('=12500/3').
+            hint = (
+                "; rond af op hele centen, in een formule met AFRONDEN, bijvoorbeeld "
+                "=AFRONDEN(12500/3;2)"
+            )
         if thousands is not None:
             hint = (
                 f"; bedoelt u {_euro(Decimal(thousands.replace('.', '')))}? Typ dan {thousands} "
