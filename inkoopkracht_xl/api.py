@@ -409,12 +409,8 @@ def open_register(out: PathText) -> Iterator[Register]:
 def _snapshot(out: PathText) -> Iterator[Register]:
     """The register read only, in one read transaction: a consistent picture while a run
     commits."""
-    with open_register(out) as register:
-        register.db.execute("BEGIN")
-        try:
-            yield register
-        finally:
-            register.db.execute("COMMIT")
+    with open_register(out) as register, register.snapshot():
+        yield register
 
 
 def runs(out: PathText) -> list[Run]:

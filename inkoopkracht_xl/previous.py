@@ -7,10 +7,9 @@ import gc
 import os
 import pickle
 import signal
-import sqlite3
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from .errors import InputRefused
 from .manifest import is_period_folder, manifest_run
 from .model import Finding, Inputs, Level, Location
 from .read.folder import Loaded
-from .register import LOCK_WAIT_SECONDS, REGISTER_NAME, Register, refusal
+from .register import REGISTER_NAME, Register
 from .settle import Period
 from .validate import load_folder
 
@@ -133,7 +132,7 @@ def changes_since_last_settlement(folder: Path, out: Path | None = None) -> Comp
         raise _no_register(out)
     runs: list[_Run] = []
     if register_path.is_file():
-        with _read_only(register_path) as register:
+        with Register.open(register_path, read_only=True) as register:
             runs = _readable(register.settled_runs())
     # Start reading the latest settlement's copy before today's folder: nearly always the one
     # wanted (same year). Not when it is byte for byte today's: then nothing changed.
@@ -469,30 +468,6 @@ def _other_year(path: Path, years: list[int], year: int) -> InputRefused:
         f"Geef met --uit de uitvoermap van {year} op. Is er voor {year} nog niet afgerekend, dan "
         "is er nog niets om mee te vergelijken.",
     )
-
-
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[Register]:
-    """The register opened for reading only: never created, migrated or changed."""
-    try:
-        connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_SECONDS
-        )
-    except sqlite3.Error as problem:
-        raise refusal(path, problem) from None
-    try:
-        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
-        if not {"runs", "invoices"} <= tables:
-            raise InputRefused.single(
-                Location(str(path)),
-                "dit bestand is geen register van inkoopkracht-xl",
-                "Geef met --uit de map op waarin de afrekening is gemaakt.",
-            )
-        yield Register(path, connection)
-    except sqlite3.Error as problem:
-        raise refusal(path, problem) from None
-    finally:
-        connection.close()
 
 
 def _year_of(label: str) -> int | None:

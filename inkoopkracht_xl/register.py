@@ -348,6 +348,16 @@ class Register:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: what is read inside it is of one moment, even while an
+        afrekening or verstuur commits to the same register."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
     def deliveries(self) -> list[Delivery]:
         """Every invoice the register holds (the penvoerder's own share too), oldest first, with
         where its sending stands. One statement: a consistent picture while verstuur runs."""

@@ -8,8 +8,7 @@ writer takes too); never float.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -77,7 +76,7 @@ def write_year_report(
             "Kies met --bestand een naam die eindigt op .xlsx, of laat --bestand weg voor "
             f"{out / 'rapport-<jaar>.xlsx'}.",
         )
-    with Register.open(register_path, read_only=True) as register, _snapshot(register):
+    with Register.open(register_path, read_only=True) as register, register.snapshot():
         deliveries = register.deliveries()
         years = _chosen_years(register_path, deliveries, year)
         data = lines_frame(
@@ -92,17 +91,6 @@ def write_year_report(
     except OSError as problem:
         raise refusal_for(problem, target.parent) from None
     return WrittenReport(target, report)
-
-
-@contextmanager
-def _snapshot(register: Register) -> Iterator[None]:
-    """One read transaction: the invoices and their lines as of one moment, even while an
-    afrekening or verstuur commits to the same register."""
-    register.db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        register.db.execute("COMMIT")
 
 
 def _register_path(out: Path) -> Path:

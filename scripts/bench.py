@@ -631,39 +631,12 @@ def print_targets(results: dict[str, Series], floor_label: str) -> None:
         )
     elif double:
         line("2x ÷ nationaal", "-", f"≤ {nl(DOUBLE_RATIO_TARGET, 1)}", double.failure or "-")
-    changes = results.get("wijzigingen")
-    if changes and changes.samples and not changes.failure:
-        seconds = changes.median_seconds()
-        line(
-            "wijzigingen nationaal (206 wijzigingen)",
-            f"{nl(seconds, 2)} s",
-            f"< {nl(CHANGES_SECONDS_TARGET, 0)} s",
-            verdict(seconds < CHANGES_SECONDS_TARGET),
-        )
-    elif changes:
-        line("wijzigingen nationaal", "-", f"< {nl(CHANGES_SECONDS_TARGET, 0)} s", changes.failure)
-    report = results.get("rapport")
-    if report and report.samples and not report.failure:
-        seconds = report.median_seconds()
-        line(
-            "rapport nationaal (twee jaren)",
-            f"{nl(seconds, 2)} s",
-            f"< {nl(REPORT_SECONDS_TARGET, 0)} s",
-            verdict(seconds < REPORT_SECONDS_TARGET),
-        )
-    elif report:
-        line("rapport nationaal", "-", f"< {nl(REPORT_SECONDS_TARGET, 0)} s", report.failure)
-    status = results.get("status")
-    if status and status.samples and not status.failure:
-        seconds = status.median_seconds()
-        line(
-            "status nationaal (register na afrekening)",
-            f"{nl(seconds, 2)} s",
-            f"< {nl(STATUS_SECONDS_TARGET, 0)} s",
-            verdict(seconds < STATUS_SECONDS_TARGET),
-        )
-    elif status:
-        line("status nationaal", "-", f"< {nl(STATUS_SECONDS_TARGET, 0)} s", status.failure)
+    for name, label, target in (
+        ("wijzigingen", "wijzigingen nationaal (206 wijzigingen)", CHANGES_SECONDS_TARGET),
+        ("rapport", "rapport nationaal (twee jaren)", REPORT_SECONDS_TARGET),
+        ("status", "status nationaal (register na afrekening)", STATUS_SECONDS_TARGET),
+    ):
+        _seconds_line(line, results.get(name), label, target)
     if help_.samples:
         seconds = help_.median_seconds()
         line(
@@ -672,6 +645,17 @@ def print_targets(results: dict[str, Series], floor_label: str) -> None:
             f"< {nl(HELP_SECONDS_TARGET, 1)} s",
             verdict(seconds < HELP_SECONDS_TARGET),
         )
+
+
+def _seconds_line(line, series: Series | None, label: str, target: float) -> None:
+    """A command's median against its time target; '-' and why when it failed."""
+    if series is None:
+        return
+    if series.samples and not series.failure:
+        seconds = series.median_seconds()
+        line(label, f"{nl(seconds, 2)} s", f"< {nl(target, 0)} s", verdict(seconds < target))
+    else:
+        line(label.split(" (")[0], "-", f"< {nl(target, 0)} s", series.failure)
 
 
 # --- main --------------------------------------------------------------------------------------
