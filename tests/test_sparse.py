@@ -1,16 +1,19 @@
-"""SparseWorksheet writes byte for byte the sheet XML xlsxwriter's own Worksheet writes."""
+"""SparseWorksheet and FastWorksheet write byte for byte the sheet XML xlsxwriter's own Worksheet
+writes."""
 
 from __future__ import annotations
 
 import random
 import zipfile
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from inkoopkracht_xl.write.sparse import SparseWorksheet
+from inkoopkracht_xl.write.sparse import FastWorksheet, SparseWorksheet, Workbook
 from inkoopkracht_xl.write.styles import WORKBOOK_OPTIONS
 
 
@@ -47,18 +50,20 @@ def _matrix_sheet_xml(path: Path, worksheet_class: type[Worksheet], seed: int) -
         return archive.read("xl/worksheets/sheet1.xml")
 
 
+@pytest.mark.parametrize("worksheet_class", [SparseWorksheet, FastWorksheet])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_sparse_worksheet_writes_the_stock_xml(tmp_path, seed):
+def test_sparse_worksheet_writes_the_stock_xml(tmp_path, seed, worksheet_class):
     stock = _matrix_sheet_xml(tmp_path / "stock.xlsx", Worksheet, seed)
-    sparse = _matrix_sheet_xml(tmp_path / "sparse.xlsx", SparseWorksheet, seed)
+    sparse = _matrix_sheet_xml(tmp_path / "sparse.xlsx", worksheet_class, seed)
 
     assert b'spans="' in stock and b'customHeight="1"' in stock  # the sheet has both to compare
     assert sparse == stock
 
 
-def test_sparse_worksheet_writes_an_empty_sheet(tmp_path):
+@pytest.mark.parametrize("worksheet_class", [SparseWorksheet, FastWorksheet])
+def test_sparse_worksheet_writes_an_empty_sheet(tmp_path, worksheet_class):
     xml = {}
-    for name, worksheet_class in (("stock", Worksheet), ("sparse", SparseWorksheet)):
+    for name, worksheet_class in (("stock", Worksheet), ("sparse", worksheet_class)):
         workbook = xlsxwriter.Workbook(str(tmp_path / f"{name}.xlsx"), WORKBOOK_OPTIONS)
         workbook.add_worksheet("Leeg", worksheet_class)
         workbook.close()
@@ -67,3 +72,56 @@ def test_sparse_worksheet_writes_an_empty_sheet(tmp_path):
 
     assert b"<sheetData/>" in xml["stock"]
     assert xml["sparse"] == xml["stock"]
+
+
+def _every_kind_of_cell(path: Path, worksheet_class: type[Worksheet]) -> bytes:
+    """A sheet with each kind of cell xlsxwriter writes, formatted and not, under row and
+    column formats, as sheet1.xml."""
+    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    money = workbook.add_format({"num_format": "€ #,##0.00"})
+    day = workbook.add_format({"num_format": "dd-mm-yyyy"})
+    bold = workbook.add_format({"bold": True})
+    shaded = workbook.add_format({"bg_color": "#DDEBF7"})
+    sheet = workbook.add_worksheet("Alles", worksheet_class)
+    sheet.set_column(6, 6, 12, shaded)  # a column format for cells without their own
+    sheet.set_row(3, 24, bold)  # a row format for cells without their own
+    for row in range(6):
+        sheet.write_string(row, 0, f'Regel {row} & <zo> "citaat"', bold)
+        sheet.write_string(row, 1, "zonder opmaak")
+        sheet.write_number(row, 2, Decimal("1234.56") * row, money)
+        sheet.write_number(row, 3, 0.1 + row / 3)
+        sheet.write_datetime(row, 4, date(2024, 7, row + 1), day)
+        sheet.write_datetime(row, 5, datetime(2024, 7, 1, 12, row), day)
+        sheet.write_blank(row, 6, None, shaded)
+        sheet.write_blank(row, 7, None)
+        sheet.write_formula(row, 8, f"=SUM(C{row + 1}:D{row + 1})", money, 1234.56 * row)
+        sheet.write_formula(row, 9, '=IF(1,"ja","nee")', bold, "ja")
+        sheet.write_boolean(row, 10, row % 2 == 0, bold)
+        sheet.write_rich_string(row, 11, "vet ", bold, "en gewoon", shaded)
+        sheet.write_string(row, 12, "", bold)
+        sheet.write_number(row, 27, -row, money)  # column AB: two letters
+    sheet.write_string(2, 6, "tekst in de kolom met opmaak")
+    sheet.write_array_formula(7, 2, 7, 2, "{=SUM(C1:C6)}", money, 18518.4)
+    sheet.write_url(8, 0, "https://example.org/", string="een link")
+    sheet.write_number(9, 16383, 1, money)  # the last column, XFD
+    workbook.close()
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_fast_worksheet_writes_every_kind_of_cell_as_the_stock_worksheet(tmp_path):
+    stock = _every_kind_of_cell(tmp_path / "stock.xlsx", Worksheet)
+    fast = _every_kind_of_cell(tmp_path / "fast.xlsx", FastWorksheet)
+
+    # The sheet has what the fast path writes and what it leaves to xlsxwriter.
+    assert b't="s"><v>' in stock and b"<f>SUM(C1:D1)</f>" in stock and b'r="XFD10"' in stock
+    assert b't="b"' in stock and b't="str"' in stock
+    assert fast == stock
+
+
+def test_the_workbook_makes_fast_worksheets(tmp_path):
+    workbook = Workbook(str(tmp_path / "boek.xlsx"), WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet("Blad")
+    workbook.close()
+
+    assert type(sheet) is FastWorksheet

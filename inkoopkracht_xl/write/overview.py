@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -24,7 +23,7 @@ from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
 from .rows import invoice_rows
-from .sparse import SparseWorksheet
+from .sparse import Workbook as FastWorkbook
 from .styles import (
     WORKBOOK_OPTIONS,
     Styles,
@@ -78,7 +77,7 @@ def write_overview(
     with the audit's invoices the Facturen sheet, the list to tick off before sending.
     """
     with atomic_file(path) as temporary:
-        workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        workbook = FastWorkbook(str(temporary), WORKBOOK_OPTIONS)
         workbook.set_properties(
             {
                 "title": f"Overzicht {key.year} {ORGANISATION}",
@@ -308,7 +307,7 @@ def _check(sheet: Worksheet, styles: Styles, row: int, col: int, condition: str,
 
 def _matrix_sheet(workbook, styles: Styles, inputs: Inputs, matrix: ParticipationMatrix) -> None:
     calendar = inputs.calendar
-    sheet = workbook.add_worksheet("Deelnamematrix", SparseWorksheet)
+    sheet = workbook.add_worksheet("Deelnamematrix")
     names = {m.code: m.name for m in calendar.municipalities}
     core = [c for c in matrix.columns if c in names and calendar.municipality(c).core]
     extra = [c for c in matrix.columns if c in names and not calendar.municipality(c).core]
@@ -454,7 +453,7 @@ def _collaboration_sheet(
     collaboration = collaboration_matrix(calendar)
     codes = collaboration.codes
     names = {m.code: m.name for m in calendar.municipalities}
-    sheet = workbook.add_worksheet("Samenwerking", SparseWorksheet)
+    sheet = workbook.add_worksheet("Samenwerking")
     where = "" if full else " Elk paar staat één keer, rechts van de diagonaal."
     write_titles(
         sheet,

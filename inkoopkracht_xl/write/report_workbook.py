@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -15,7 +14,7 @@ from ..legal import ORGANISATION
 from ..model import OWN_SHARE
 from ..report_data import CHART_MUNICIPALITIES, KINDS, ZERO, Party, YearReport
 from .files import atomic_file
-from .sparse import SparseWorksheet
+from .sparse import Workbook as FastWorkbook
 from .styles import (
     WORKBOOK_OPTIONS,
     Styles,
@@ -48,7 +47,7 @@ _STATES = {
 def write_report(path: Path, report: YearReport) -> Path:
     """Write the rapport to `path` atomically (a temporary file, then moved into place)."""
     with atomic_file(path) as temporary:
-        workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        workbook = FastWorkbook(str(temporary), WORKBOOK_OPTIONS)
         workbook.set_properties(
             {
                 "title": f"Rapport {_years_text(report.years)} {ORGANISATION}",
@@ -248,7 +247,7 @@ def _own_share_rows(
 def _subject_sheet(workbook, styles: Styles, report: YearReport) -> None:
     """Subject × municipality: who paid what for each subject (projects, joins and their
     corrections), the penvoerder's own share in its own column, the subject's total."""
-    sheet = workbook.add_worksheet(SUBJECTS, SparseWorksheet)
+    sheet = workbook.add_worksheet(SUBJECTS)
     columns = report.subject_columns
     own_col = 2 + len(columns)
     total_col = own_col + 1
