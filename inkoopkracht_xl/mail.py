@@ -10,15 +10,37 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from .addresses import UnsafeHeader, checked_address, clean_name, recipients
 from .model import CREDIT_NOTE, Contact, Invoice, Sender, Settings
 from .money import format_euro
+
+
+class _Headers(HeaderRegistry):
+    """The email package's header registry, making each header's class once per process.
+
+    The stock registry makes a new class for every header of every message (`type(...)` in
+    its __getitem__): some fifty per invoice draft, each a few microseconds to make and
+    garbage for the collector afterwards. The class made is the same every time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
+
+SMTP_POLICY = SMTP.clone(header_factory=_Headers())
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 # Each attachment's MIME type and what the body calls it, by file suffix; in this order.
