@@ -23,6 +23,7 @@ from ..money import format_euro
 from ..settle import Settlement
 from .files import atomic_file
 from .rows import invoice_rows
+from .sparse import FastWorksheet
 from .sparse import Workbook as FastWorkbook
 from .styles import (
     WORKBOOK_OPTIONS,
@@ -579,7 +580,7 @@ _SETTLEMENT_WIDTHS = (20, 13, 12, 44, 35, 12, 14)
 def _settlement_sheet(
     workbook, styles: Styles, inputs: Inputs, settlement: Settlement, audit: Audit
 ) -> None:
-    sheet = workbook.add_worksheet("Afrekening")
+    sheet = workbook.add_worksheet("Afrekening", FastWorksheet)
     settings = inputs.budget.settings
     lead = next((i.name for i in settlement.invoices if i.is_own_share), settings.lead)
     batch = dict(audit.parameters).get("Periode", settlement.period.label)
@@ -606,7 +607,12 @@ def _settlement_sheet(
     )
 
 
-def _settlement_lines(sheet: Worksheet, styles: Styles, settlement: Settlement, row: int) -> int:
+_NO_CELL = (None, None)  # write_cells leaves a cell without value and format out
+
+
+def _settlement_lines(
+    sheet: FastWorksheet, styles: Styles, settlement: Settlement, row: int
+) -> int:
     """Every invoice's rows and its total row below `row`; returns the last row written."""
     for invoice in settlement.invoices:
         start = row + 1
@@ -615,12 +621,19 @@ def _settlement_lines(sheet: Worksheet, styles: Styles, settlement: Settlement, 
         for line in invoice_rows(invoice):
             row += 1
             description, basis = nbsp(line.description), nbsp(line.basis)
-            sheet.write_string(row, 0, invoice.name, styles.text)
-            sheet.write_string(row, 3, description, styles.wrap)
-            sheet.write_string(row, 4, basis, styles.wrap)
-            if line.reference:
-                sheet.write_string(row, 5, line.reference, styles.code)
-            sheet.write_number(row, 6, number(line.amount), styles.money)
+            sheet.write_cells(
+                row,
+                0,
+                [
+                    (invoice.name, styles.text),
+                    _NO_CELL,
+                    _NO_CELL,
+                    (description, styles.wrap),
+                    (basis, styles.wrap),
+                    (line.reference, styles.code) if line.reference else _NO_CELL,
+                    (number(line.amount), styles.money),
+                ],
+            )
             # Wrapped text gets the height it needs; one line keeps the default, so rows are
             # one, two or three lines tall and never squeezed.
             set_wrapped_height(

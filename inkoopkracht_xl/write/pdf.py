@@ -457,9 +457,9 @@ class _Layout:
                 columns,
                 [
                     self._cell(row.description, columns[0][1]),
-                    self._cell(row.basis, columns[1][1]),
+                    self._cell(row.basis, columns[1][1], cached=False),
                     self._cell(row.reference, columns[2][1]),
-                    self._cell(_euro(row.amount), columns[3][1], "R"),
+                    self._cell(_euro(row.amount), columns[3][1], "R", cached=False),
                 ],
             )
         self._table_header = None
@@ -518,9 +518,13 @@ class _Layout:
 
     # -- tables ---------------------------------------------------------------------------------
 
-    def _cell(self, text: str, width: float, align: str = "L", bold: bool = False) -> _Cell:
+    def _cell(
+        self, text: str, width: float, align: str = "L", bold: bool = False, cached: bool = True
+    ) -> _Cell:
+        """A cell's text in lines; `cached=False` for a text of this invoice only (its basis,
+        its amounts), which would only crowd the cache."""
         room = width - GAP - (INSET if align == "L" else 0)
-        if self.unicode:
+        if self.unicode or not cached:
             return _Cell(tuple(self.wrap(text, room, BODY, bold)), align, bold)
         # The same subjects, bases and participants recur on many invoices of one run.
         key = (text, room, bold)
@@ -548,15 +552,41 @@ class _Layout:
 
         A cost line is on every participant's invoice, so the operators of its own six cells
         are made once per process, relative to the row's top, and put in place with a
-        translation ('cm'); only the basis and the share are drawn per invoice."""
-        widths = [width for _, width in columns]
-        own = [
-            self._cell(nbsp(line.basis), widths[6]),
-            self._cell(_euro(line.amount), widths[7], "R"),
-        ]
+        translation ('cm'); only the basis and the share are drawn per invoice, straight to
+        operators (some 70.000 rows in a national run)."""
+        basis, share = nbsp(line.basis), _euro(line.amount)
+        basis_width, share_width = columns[6][1], columns[7][1]
         if self.unicode:
+            own = [self._cell(basis, basis_width), self._cell(share, share_width, "R")]
             self._row(columns, [*self._cost_cells(columns, line), *own])
             return
+        operators, cost_lines = self._cost_line_operators(columns, line)
+        # As `_cell` lays them out, without its cache: these texts are this invoice's own.
+        basis_lines = self.wrap(basis, basis_width - GAP - INSET)
+        share_lines = self.wrap(share, share_width - GAP)
+        step = self.line_height()
+        height = max(cost_lines, len(basis_lines), len(share_lines)) * step + 2 * PAD
+        self.ensure(height)
+        k = self.pdf.k
+        ops = self._ops
+        ops.append(f"q 1 0 0 1 0 {(self.page_size[1] - self.y) * k:.2f} cm\n{operators}\nQ")
+        x = self.left + sum(width for _, width in columns[:6])
+        first_baseline = self.y + PAD + BODY * PT * 0.8
+        baseline = first_baseline
+        for text in basis_lines:
+            self.text(x + INSET, baseline, text)
+            baseline += step
+        right = x + basis_width + share_width - GAP
+        baseline = first_baseline
+        for text in share_lines:
+            self.text(right - self.width(text), baseline, text)
+            baseline += step
+        self.y += height
+        self.rule(self.left, self.y, self.left + self.content_width)
+
+    def _cost_line_operators(self, columns: Sequence[tuple[str, float]], line) -> tuple[str, int]:
+        """The operators of a cost line's own six cells relative to its row's top, and the
+        lines the tallest takes: made once per process (cached in _ROWS)."""
         key = (
             line.reference,
             line.subject,
@@ -572,17 +602,7 @@ class _Layout:
             cells = self._cost_cells(columns, line)
             shared = (self._relative_ops(columns[:6], cells), max(len(c.lines) for c in cells))
             _remember(_ROWS, key, shared)
-        step = self.line_height()
-        height = max(shared[1], *(len(cell.lines) for cell in own)) * step + 2 * PAD
-        self.ensure(height)
-        top = (self.page_size[1] - self.y) * self.pdf.k
-        self._ops.append(f"q 1 0 0 1 0 {top:.2f} cm\n{shared[0]}\nQ")
-        x = self.left + sum(widths[:6])
-        for (_, width), cell in zip(columns[6:], own, strict=True):
-            self._cell_text(x, width, cell)
-            x += width
-        self.y += height
-        self.rule(self.left, self.y, self.left + self.content_width)
+        return shared
 
     def _relative_ops(self, columns: Sequence[tuple[str, float]], cells: list[_Cell]) -> str:
         """The operators of `cells` (left to right from the margin), with y relative to the top
