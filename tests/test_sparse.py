@@ -125,3 +125,17 @@ def test_the_workbook_makes_fast_worksheets(tmp_path):
     workbook.close()
 
     assert type(sheet) is FastWorksheet
+
+
+def test_the_workbook_lets_its_cells_go_when_closed(tmp_path):
+    path = tmp_path / "boek.xlsx"
+    workbook = Workbook(str(path), WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet("Blad")
+    sheet.write_string(0, 0, "Delft")
+    sheet.set_row(0, 30)
+    workbook.close()
+
+    assert not sheet.table and not sheet.row_info  # freed by reference counting, not the GC
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b'<row r="1" spans="1:1" ht="30" customHeight="1"><c r="A1" t="s"><v>0</v></c>' in xml
