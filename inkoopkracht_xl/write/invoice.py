@@ -14,7 +14,7 @@ from ..legal import nbsp
 from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
 from .document import InvoiceDocument, build_document, cost_description, specified_lines
 from .files import atomic_file
-from .sparse import FastWorksheet
+from .sparse import Cell, FastWorksheet
 from .sparse import Workbook as FastWorkbook
 from .styles import (
     WORKBOOK_OPTIONS,
@@ -112,7 +112,7 @@ def _paragraph(sheet: Worksheet, row: int, last_col: int, text: str, fmt) -> Non
 
 
 def _invoice_sheet(workbook: Workbook, styles: Styles, document: InvoiceDocument) -> None:
-    sheet = workbook.add_worksheet("Factuur")
+    sheet = workbook.add_worksheet("Factuur", FastWorksheet)
     sheet.hide_gridlines(2)
     last_col = len(_INVOICE_WIDTHS) - 1
     invoice = document.invoice
@@ -180,7 +180,7 @@ def _addressee_and_details(
 
 
 def _invoice_lines(
-    sheet: Worksheet, styles: Styles, document: InvoiceDocument, header_row: int
+    sheet: FastWorksheet, styles: Styles, document: InvoiceDocument, header_row: int
 ) -> int:
     """The lines, with how each amount was computed, and their total; returns the total's row."""
     row = header_row
@@ -189,10 +189,16 @@ def _invoice_lines(
     sheet.write_string(header_row, 3, "Bedrag", styles.header_right)
     for line in document.rows:
         row += 1
-        _write_text(sheet, row, 0, line.description, styles.line_text)
-        _write_text(sheet, row, 1, line.basis, styles.line_text)
-        _write_text(sheet, row, 2, line.reference, styles.line_code)
-        sheet.write_number(row, 3, number(line.amount), styles.line_money)
+        sheet.write_cells(
+            row,
+            0,
+            [
+                (line.description, styles.line_text),
+                (line.basis, styles.line_text),
+                (line.reference, styles.line_code),
+                (number(line.amount), styles.line_money),
+            ],
+        )
         set_wrapped_height(
             sheet, row, [(line.description, _INVOICE_WIDTHS[0]), (line.basis, _INVOICE_WIDTHS[1])]
         )
@@ -336,7 +342,7 @@ _CALENDAR_COLUMNS = (
 
 
 def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs: Inputs) -> None:
-    sheet = workbook.add_worksheet("Kalender")
+    sheet = workbook.add_worksheet("Kalender", FastWorksheet)
     calendar = inputs.calendar
     year = inputs.budget.settings.year
     columns = len(_CALENDAR_COLUMNS)
@@ -378,7 +384,9 @@ def _calendar_sheet(workbook: Workbook, styles: Styles, invoice: Invoice, inputs
     sheet.print_area(0, 0, row, columns - 1)
 
 
-def _open_subjects(sheet: Worksheet, styles: Styles, open_subjects: list[Subject], row: int) -> int:
+def _open_subjects(
+    sheet: FastWorksheet, styles: Styles, open_subjects: list[Subject], row: int
+) -> int:
     """From `row` on: the heading, a note and the open subjects' table; returns its last row."""
     columns = len(_CALENDAR_COLUMNS)
     span = sum(width for _, width, _ in _CALENDAR_COLUMNS)
@@ -415,7 +423,7 @@ def open_subjects_of(calendar) -> list[Subject]:
 
 
 def _subject_rows(
-    sheet: Worksheet, styles: Styles, row: int, subjects: list[Subject], *, full: bool
+    sheet: FastWorksheet, styles: Styles, row: int, subjects: list[Subject], *, full: bool
 ) -> int:
     """Subjects grouped by category under a band with the category's name; returns the last row."""
     last_col = len(_CALENDAR_COLUMNS) - 1 if full else 2
@@ -429,14 +437,16 @@ def _subject_rows(
             # Merged over the row: the longest category name is wider than the Onderwerp column.
             sheet.merge_range(row, 1, row, last_col, name, styles.band)
         row += 1
-        sheet.write_number(row, 0, subject.category, styles.count)
-        sheet.write_string(row, 1, subject.name, styles.wrap)
-        _write_text(sheet, row, 2, subject.inventory_year, styles.centre)
+        cells: list[Cell] = [
+            (subject.category, styles.count),
+            (subject.name, styles.wrap),
+            (subject.inventory_year, styles.centre),
+        ]
         texts = [(subject.name, _CALENDAR_COLUMNS[1][1])]
         if full:
             participants = ", ".join(subject.participants)
-            _write_text(sheet, row, 3, participants, styles.wrap)
-            _write_text(sheet, row, 4, subject.joint_year, styles.centre)
+            cells += [(participants, styles.wrap), (subject.joint_year, styles.centre)]
             texts.append((participants, _CALENDAR_COLUMNS[3][1]))
+        sheet.write_cells(row, 0, cells)
         set_wrapped_height(sheet, row, texts)
     return row
