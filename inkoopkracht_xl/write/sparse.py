@@ -29,6 +29,7 @@ from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellDatetimeTuple,
     CellNumberTuple,
+    CellRichStringTuple,
     CellStringTuple,
     Worksheet,
 )
@@ -141,32 +142,44 @@ class FastWorksheet(SparseWorksheet):
         if self.constant_memory:  # strings inline: xlsxwriter's own writer
             super()._write_cells(row, cells)
             return
-        write = self.fh.write
         number = row + 1
         columns = _columns(max(cells))
-        indices: dict[int, int] = {}  # xf index by id(format), for this row
+        parts: list[str] = []
         for column in sorted(cells):
             cell = cells[column]
             cell_format = cell.format
-            kind = type(cell).__name__
-            if cell_format is None or kind not in _FAST:
+            kind = _FAST.get(type(cell))
+            if cell_format is None or kind is None:
+                self.fh.write("".join(parts))
+                parts.clear()
                 self._write_cell(row, column, cell)
                 continue
-            key = id(cell_format)
-            style = indices.get(key)
+            # Set on every format by the time the sheets are written.
+            style = cell_format.xf_index
             if style is None:
-                style = indices[key] = cell_format._get_xf_index()
-            reference = f"{columns[column]}{number}"
-            if kind == "String" or kind == "RichString":
-                # The shared string's index (not constant_memory).
-                write(f'<c r="{reference}" s="{style}" t="s"><v>{cell.string}</v></c>')
-            elif kind == "Blank":
-                write(f'<c r="{reference}" s="{style}"/>')
-            else:  # Number, Datetime
-                write(f'<c r="{reference}" s="{style}"><v>{cell.number:.16G}</v></c>')
+                style = cell_format._get_xf_index()
+            if kind is _TEXT:  # the shared string's index (not constant_memory)
+                parts.append(
+                    f'<c r="{columns[column]}{number}" s="{style}" t="s"><v>{cell.string}</v></c>'
+                )
+            elif kind is _BLANK:
+                parts.append(f'<c r="{columns[column]}{number}" s="{style}"/>')
+            else:
+                parts.append(
+                    f'<c r="{columns[column]}{number}" s="{style}"><v>{cell.number:.16G}</v></c>'
+                )
+        self.fh.write("".join(parts))
 
 
-_FAST = frozenset({"Number", "Datetime", "String", "RichString", "Blank"})
+_TEXT, _BLANK, _NUMBER = "text", "blank", "number"
+# The cells FastWorksheet writes itself, by their xlsxwriter type.
+_FAST = {
+    CellStringTuple: _TEXT,
+    CellRichStringTuple: _TEXT,
+    CellBlankTuple: _BLANK,
+    CellNumberTuple: _NUMBER,
+    CellDatetimeTuple: _NUMBER,
+}
 
 
 def _columns(last: int) -> list[str]:
