@@ -202,9 +202,11 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
         flushed.append(flusher.submit(sync_file, pdf_path))
         write_invoice(path, invoice, inputs, created=created, document=document)
         flushed.append(flusher.submit(sync_file, path))
+        workbook = path.read_bytes()
+        known = {pdf_path: pdf, path: workbook}  # for the draft, which would read them again
         entry: Entry = {
             "bestand": path.name,
-            "sha256": sha256_of(path),
+            "sha256": hashlib.sha256(workbook).hexdigest(),
             "pdf": pdf_path.name,
             "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
         }
@@ -213,11 +215,12 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
         if xml is not None:
             xml_path = path.with_suffix(".xml")
             xml_path.write_bytes(xml)
+            known[xml_path] = xml
             flushed.append(flusher.submit(sync_file, xml_path))
             files.append(xml_path)
             entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
         files.append(path)
-        draft = _draft(job, contact, settings, files, created)
+        draft = _draft(job, contact, settings, files, created, known)
         if draft is not None:
             flushed.append(flusher.submit(sync_file, job.staging / "mail" / draft))
         for flush in flushed:
@@ -227,10 +230,16 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
 
 
 def _draft(
-    job: Job, contact: Contact | None, settings: Settings, files: list[Path], created: datetime
+    job: Job,
+    contact: Contact | None,
+    settings: Settings,
+    files: list[Path],
+    created: datetime,
+    known: Mapping[Path, bytes],
 ) -> str | None:
-    """Write the Outlook draft (.eml) carrying `files` into the staging folder's mail folder;
-    its name, or None without a contact (missing_contacts warned before writing)."""
+    """Write the Outlook draft (.eml) carrying `files` (their bytes in `known`) into the
+    staging folder's mail folder; its name, or None without a contact (missing_contacts warned
+    before writing)."""
     if contact is None:
         return None
     from .filenames import safe_filename
@@ -246,6 +255,7 @@ def _draft(
         organisation=ORGANISATION,
         when=created,
         settings=settings,
+        known=known,
     )
     draft = safe_filename(f"{invoice.number} {invoice.name}.eml")
     (job.staging / "mail" / draft).write_bytes(message)

@@ -368,3 +368,15 @@ def test_the_draft_is_the_message_verstuur_sends(h1_and_h2, inputs):
         return flat
 
     assert same_boundaries(fast) == same_boundaries(message.as_bytes())
+    # The files' bytes handed over from memory (as afrekening does) make the same draft.
+    from_memory = draft_bytes(
+        invoice,
+        contact,
+        settings.sender,
+        files,
+        organisation="Inkoopkracht ZHW",
+        when=when,
+        settings=settings,
+        known={path: path.read_bytes() for path in files},
+    )
+    assert same_boundaries(from_memory) == same_boundaries(fast)
