@@ -85,6 +85,11 @@ def _every_kind_of_cell(path: Path, worksheet_class: type[Worksheet]) -> bytes:
     sheet = workbook.add_worksheet("Alles", worksheet_class)
     sheet.set_column(6, 6, 12, shaded)  # a column format for cells without their own
     sheet.set_row(3, 24, bold)  # a row format for cells without their own
+    sheet.set_row(2, 15)  # Excel's default height: no ht attribute
+    sheet.set_row(4, None, None, {"hidden": True})
+    sheet.set_row(5, 18, None, {"level": 1})
+    sheet.set_row(12, 40)  # a tall row without cells
+    sheet.set_row(13, None, None, {"hidden": True})  # a hidden row without cells
     for row in range(6):
         sheet.write_string(row, 0, f'Regel {row} & <zo> "citaat"', bold)
         sheet.write_string(row, 1, "zonder opmaak")
@@ -116,6 +121,9 @@ def test_fast_worksheet_writes_every_kind_of_cell_as_the_stock_worksheet(tmp_pat
     # The sheet has what the fast path writes and what it leaves to xlsxwriter.
     assert b't="s"><v>' in stock and b"<f>SUM(C1:D1)</f>" in stock and b'r="XFD10"' in stock
     assert b't="b"' in stock and b't="str"' in stock
+    assert b'<row r="13" spans="1:16384" ht="39.75" customHeight="1"/>' in stock
+    assert b'<row r="3" spans="1:16384">' in stock  # the default height: no ht
+    assert b'hidden="1"' in stock and b'outlineLevel="1"' in stock
     assert fast == stock
 
 

@@ -138,6 +138,27 @@ class FastWorksheet(SparseWorksheet):
             else:
                 self.write_number(row, column, value, cell_format)
 
+    def _write_row(
+        self, row: int, spans: str | None, row_info: Any = None, empty_row: bool = False
+    ) -> None:
+        """The <row> tag as xlsxwriter writes it, in one step for a row without a format of
+        its own, not hidden and outside an outline (every row we write)."""
+        if self.excel_version == 2010 or (
+            row_info is not None
+            and (row_info.row_format or row_info.hidden or row_info.level or row_info.collapsed)
+        ):
+            super()._write_row(row, spans, row_info, empty_row)
+            return
+        height = row_info.height if row_info is not None else None
+        if height is None:
+            height = self.default_row_height
+        tag = f'<row r="{row + 1}"'
+        if spans:
+            tag += f' spans="{spans}"'
+        if height != self.original_row_height or height != self.default_row_height:
+            tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
+        self.fh.write(f"{tag}/>" if empty_row else f"{tag}>")
+
     def _write_cells(self, row: int, cells: dict[int, Any]) -> None:
         if self.constant_memory:  # strings inline: xlsxwriter's own writer
             super()._write_cells(row, cells)
