@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from .read.folder import Loaded, sha256_of
 from .write.files import sync_file
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from .allocate import AllocationKey
     from .settle import Settlement
@@ -41,8 +41,9 @@ PROGRESS_FROM = 25  # show progress on stderr from this many invoice workbooks
 PARALLEL_FROM = 40
 MAX_WORKERS = 4
 # Invoices handed to a worker at a time. Small and fixed: the workers finish within one chunk
-# (about 0,1 s) of each other whatever the number of invoices; a chunk that grew with the run
-# left one core idle for a second at twice national scale.
+# (about 0,2 s) of each other whatever the number of invoices; a chunk that grew with the run
+# left one core idle for a second at twice national scale. A worker waits for its flushes to
+# the disk once per chunk.
 CHUNK = 4
 # Threads per writer that flush its files to the disk while it makes the next one.
 FLUSHERS = 2
@@ -80,18 +81,28 @@ def write_outputs(
         )
         for invoice in run.billed
     ]
-    with _writers(inputs, now, jobs, (overview, run.settlement.key, audit, run.settlement)) as pool:
+    overview_job = (overview, run.settlement.key, audit, run.settlement)
+    with ExitStack() as stack:
+        pool = stack.enter_context(_writers(inputs, now, jobs, overview_job))
         if pool is None:
             write_overview(overview, inputs, run.settlement.key, audit, run.settlement)
-            produced: Iterator[tuple[str, Entry]] = (produce(job, inputs, now) for job in jobs)
+            flushing = stack.enter_context(Flushing())
+            produced: Iterator[tuple[str, Entry]] = (
+                produce(job, inputs, now, flushing) for job in jobs
+            )
         else:
             # The overview is the longest single job: start it first, beside the invoices. The
             # workers got the jobs when they started, so only their numbers travel.
             pending_overview = pool.submit(_worker_overview)
-            produced = pool.map(_worker_produce, range(len(jobs)), chunksize=CHUNK)
+            chunks = [
+                range(start, min(start + CHUNK, len(jobs))) for start in range(0, len(jobs), CHUNK)
+            ]
+            produced = (entry for done in pool.map(_worker_produce, chunks) for entry in done)
         run_id = record()
         files = _collect(produced, len(jobs))
-        if pool is not None:
+        if pool is None:
+            flushing.wait()  # every file on the disk before the run is reported written
+        else:
             pending_overview.result()
     return run_id, files
 
@@ -172,16 +183,30 @@ class Job:
     original: tuple[str, date | None] | None = None  # the invoice it corrects, with its date
 
 
-def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
+def produce(
+    job: Job, inputs: Inputs, created: datetime, flushing: Flushing | None = None
+) -> tuple[str, Entry]:
     """Write one invoice: the PDF (the invoice itself), the workbook (its specification), the
     e-invoice (UBL, with the PDF embedded) unless E-factuur = nee or a field it needs is empty,
     and, when there is an address, the Outlook draft (.eml) carrying those files.
 
+    Each file is flushed to the disk on a thread while the next one is made (fsync waits for
+    the disk, not the processor). Without `flushing` all are on the disk before this returns;
+    with it (a worker writing several invoices) their flushes are left running there, and the
+    caller waits for them (`Flushing.wait`) before it reports the invoices written.
+
     Returns the manifest entry: file names with their SHA-256 (verstuur refuses a file changed
     since) and the draft's name.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    if flushing is not None:
+        return _produce(job, inputs, created, flushing)
+    with Flushing() as own:
+        produced = _produce(job, inputs, created, own)
+        own.wait()
+    return produced
 
+
+def _produce(job: Job, inputs: Inputs, created: datetime, flushing: Flushing) -> tuple[str, Entry]:
     from .filenames import invoice_filename
     from .write.document import build_document
     from .write.invoice import write_invoice
@@ -194,39 +219,59 @@ def produce(job: Job, inputs: Inputs, created: datetime) -> tuple[str, Entry]:
     issued = {job.original[0]: job.original[1]} if job.original and job.original[1] else {}
     document = build_document(invoice, inputs, issued)
     pdf_path = path.with_suffix(".pdf")
-    # Each file is flushed to the disk on a thread while the next one is made (fsync waits for
-    # the disk, not the processor); all are on the disk before this returns.
-    with ThreadPoolExecutor(FLUSHERS, thread_name_prefix="flush") as flusher:
-        flushed = []
-        pdf = write_invoice_pdf(pdf_path, document, created=created)
-        flushed.append(flusher.submit(sync_file, pdf_path))
-        write_invoice(path, invoice, inputs, created=created, document=document)
-        flushed.append(flusher.submit(sync_file, path))
-        workbook = path.read_bytes()
-        known = {pdf_path: pdf, path: workbook}  # for the draft, which would read them again
-        entry: Entry = {
-            "bestand": path.name,
-            "sha256": hashlib.sha256(workbook).hexdigest(),
-            "pdf": pdf_path.name,
-            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
-        }
-        files = [pdf_path]
-        xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
-        if xml is not None:
-            xml_path = path.with_suffix(".xml")
-            xml_path.write_bytes(xml)
-            known[xml_path] = xml
-            flushed.append(flusher.submit(sync_file, xml_path))
-            files.append(xml_path)
-            entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
-        files.append(path)
-        draft = _draft(job, contact, settings, files, created, known)
-        if draft is not None:
-            flushed.append(flusher.submit(sync_file, job.staging / "mail" / draft))
-        for flush in flushed:
-            flush.result()  # a failed flush (a full or failing disk) fails the run
+    pdf = write_invoice_pdf(pdf_path, document, created=created)
+    flushing.flush(pdf_path)
+    write_invoice(path, invoice, inputs, created=created, document=document)
+    flushing.flush(path)
+    workbook = path.read_bytes()
+    known = {pdf_path: pdf, path: workbook}  # for the draft, which would read them again
+    entry: Entry = {
+        "bestand": path.name,
+        "sha256": hashlib.sha256(workbook).hexdigest(),
+        "pdf": pdf_path.name,
+        "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+    }
+    files = [pdf_path]
+    xml = _einvoice(invoice, settings, contact, pdf, pdf_path.name, job.original)
+    if xml is not None:
+        xml_path = path.with_suffix(".xml")
+        xml_path.write_bytes(xml)
+        known[xml_path] = xml
+        flushing.flush(xml_path)
+        files.append(xml_path)
+        entry.update(xml=xml_path.name, xml_sha256=hashlib.sha256(xml).hexdigest())
+    files.append(path)
+    draft = _draft(job, contact, settings, files, created, known)
+    if draft is not None:
+        flushing.flush(job.staging / "mail" / draft)
     entry["concept"] = draft
     return invoice.number, entry
+
+
+class Flushing:
+    """Threads that flush written files to the disk (`flush`) while the caller makes the next;
+    `wait` returns when all are on the disk, and raises the first failure (a full or failing
+    disk fails the run). Use as a context manager: leaving it stops the threads."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._threads = ThreadPoolExecutor(FLUSHERS, thread_name_prefix="flush")
+        self._pending: list[Future[None]] = []
+
+    def flush(self, path: Path) -> None:
+        self._pending.append(self._threads.submit(sync_file, path))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for flushed in pending:
+            flushed.result()
+
+    def __enter__(self) -> Flushing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._threads.shutdown(wait=True)
 
 
 def _draft(
@@ -314,7 +359,10 @@ _WORKER: dict[str, Any] = {}  # what _worker_start got: inputs, created, jobs, o
 def _worker_start(
     inputs: Inputs, created: datetime, jobs: list[Job], overview: OverviewJob
 ) -> None:
-    _WORKER.update(inputs=inputs, created=created, jobs=jobs, overview=overview)
+    # The worker's flush threads live as long as it does (the process ends with the pool).
+    _WORKER.update(
+        inputs=inputs, created=created, jobs=jobs, overview=overview, flushing=Flushing()
+    )
     # The worker is ours, so is its garbage collector. The inputs live as long as the worker:
     # frozen, the collector never rescans their hundreds of thousands of objects. The automatic
     # collector is paused; each job collects its own garbage when it is done.
@@ -322,11 +370,20 @@ def _worker_start(
     gc.disable()
 
 
-def _worker_produce(index: int) -> tuple[str, Entry]:
-    try:
-        return produce(_WORKER["jobs"][index], _WORKER["inputs"], _WORKER["created"])
-    finally:
-        _collect_workbook()
+def _worker_produce(indices: range) -> list[tuple[str, Entry]]:
+    """Write the jobs at `indices`; their files are all on the disk when this returns. One
+    wait for the flushes per chunk: the last file's flush overlaps the next invoice."""
+    produced = []
+    flushing = _WORKER["flushing"]
+    for index in indices:
+        try:
+            produced.append(
+                produce(_WORKER["jobs"][index], _WORKER["inputs"], _WORKER["created"], flushing)
+            )
+        finally:
+            _collect_workbook()
+    flushing.wait()
+    return produced
 
 
 def _worker_overview() -> Path:

@@ -171,3 +171,29 @@ def test_a_failed_flush_after_the_commit_leaves_a_consistent_new_output(
     manifest = (out / "2024-H1" / MANIFEST).read_text(encoding="utf-8")
     assert '"run": 2' in manifest and runs(out) == [(1, "2024-H1"), (2, "2024-H1")]
     assert [p.name for p in out.iterdir() if p.name.startswith(".2024-H1.")] == []
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes write from two cores on")
+def test_a_failed_flush_in_a_worker_process_fails_the_run(baseline, tmp_path, monkeypatch):
+    # Workers wait for their flushes once per chunk of invoices: a draft's flush (the last
+    # file of each invoice) failing there must still fail the run and change nothing.
+    import inkoopkracht_xl.outputs as outputs
+
+    folder, out = fresh_copy(baseline, tmp_path)
+    before = fingerprint(out)
+    real_fsync = files._fsync
+
+    def fsync(descriptor: int) -> None:
+        if os.readlink(f"/proc/self/fd/{descriptor}").endswith(".eml"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(files, "_fsync", fsync)  # inherited by the forked workers
+    monkeypatch.setattr(outputs, "PARALLEL_FROM", 1)
+    result = afrekening(folder, out)
+
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"FOUT  {out}: schrijffout (Input/output error)")
+    assert fingerprint(out) == before
+    assert runs(out) == [(1, "2024-H1")]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".2024-H1.")] == []
