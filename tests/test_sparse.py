@@ -63,9 +63,9 @@ def test_sparse_worksheet_writes_the_stock_xml(tmp_path, seed, worksheet_class):
 @pytest.mark.parametrize("worksheet_class", [SparseWorksheet, FastWorksheet])
 def test_sparse_worksheet_writes_an_empty_sheet(tmp_path, worksheet_class):
     xml = {}
-    for name, worksheet_class in (("stock", Worksheet), ("sparse", worksheet_class)):
+    for name, sheet_class in (("stock", Worksheet), ("sparse", worksheet_class)):
         workbook = xlsxwriter.Workbook(str(tmp_path / f"{name}.xlsx"), WORKBOOK_OPTIONS)
-        workbook.add_worksheet("Leeg", worksheet_class)
+        workbook.add_worksheet("Leeg", sheet_class)
         workbook.close()
         with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as archive:
             xml[name] = archive.read("xl/worksheets/sheet1.xml")
@@ -147,3 +147,30 @@ def test_the_workbook_lets_its_cells_go_when_closed(tmp_path):
     with zipfile.ZipFile(path) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml")
     assert b'<row r="1" spans="1:1" ht="30" customHeight="1"><c r="A1" t="s"><v>0</v></c>' in xml
+
+
+def test_the_workbook_is_zipped_at_the_fastest_level(tmp_path):
+    # xlsxwriter has no option for the level: sparse.Workbook hands it a ZipInfo that carries
+    # one. Each part's stored size is zlib's at level 1, not at its default 6.
+    import zlib
+
+    import xlsxwriter.workbook
+
+    path = tmp_path / "boek.xlsx"
+    workbook = Workbook(str(path), WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet("Blad")
+    for row in range(400):
+        sheet.write_string(row, 0, f"Kostenpost {row}: projectkosten Aardgas en energie")
+        sheet.write_number(row, 1, row * 12.5)
+    workbook.close()
+
+    def deflated(data: bytes, level: int) -> int:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return len(compressor.compress(data) + compressor.flush())
+
+    with zipfile.ZipFile(path) as archive:
+        sizes = {i.filename: (i.compress_size, archive.read(i)) for i in archive.infolist()}
+    sheet_xml = sizes["xl/worksheets/sheet1.xml"]
+    assert sheet_xml[0] == deflated(sheet_xml[1], 1) != deflated(sheet_xml[1], 6)
+    assert all(size == deflated(data, 1) for size, data in sizes.values())
+    assert xlsxwriter.workbook.ZipInfo is zipfile.ZipInfo  # put back after the close
