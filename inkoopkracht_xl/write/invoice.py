@@ -288,47 +288,63 @@ def _specification_rows(
     row = header_row
     for line in lines:
         row += 1
-        participants = ", ".join(line.participants)
+        reference, subject, description, day, total, participants, needed = _cost_line(line)
         basis = nbsp(line.basis)
-        description = nbsp(cost_description(line))
         sheet.write_cells(
             row,
             0,
             [
-                (line.reference, styles.text),
-                (line.subject, styles.wrap),
+                (reference, styles.text),
+                (subject, styles.wrap),
                 (description, styles.wrap),
-                (line.cost_date, styles.date_centre),
-                (None if line.cost_total is None else number(line.cost_total), styles.money),
+                (day, styles.date_centre),
+                (total, styles.money),
                 (participants, styles.wrap_indent),
                 (basis, styles.wrap),
                 (number(line.amount), styles.money),
             ],
         )
-        set_lines_height(
-            sheet,
-            row,
-            max(_cost_line_lines(line, description, participants), text_lines(basis, 28)),
-        )
+        set_lines_height(sheet, row, max(needed, text_lines(basis, 28)))
     return row
 
 
-# Lines the cells describing a cost line take (the same on every participant's invoice), per
-# cost line: at national scale each recurs on some sixty invoices of a run.
-_COST_LINE_LINES: dict[tuple, int] = {}
+# What a row shows of the cost line itself, the same on each participant's invoice: its cells'
+# values and the lines the tallest takes, per cost line. At national scale a cost line is on
+# some seven invoices of a run.
+CostLineCells = tuple[str, str, str, "date | None", "float | int | None", str, int]
+_COST_LINES: dict[tuple, CostLineCells] = {}
 _COST_LINE_LIMIT = 30_000
 
 
-def _cost_line_lines(line, description: str, participants: str) -> int:
-    key = (line.reference, line.subject, description, participants)
-    lines = _COST_LINE_LINES.get(key)
-    if lines is None:
-        if len(_COST_LINE_LINES) >= _COST_LINE_LIMIT:
-            _COST_LINE_LINES.clear()
-        lines = _COST_LINE_LINES[key] = wrapped_lines(
+def _cost_line(line: InvoiceLine) -> CostLineCells:
+    key = (
+        line.reference,
+        line.subject,
+        line.description,
+        line.cost_date,
+        line.cost_total,
+        line.participants,
+    )
+    cells = _COST_LINES.get(key)
+    if cells is None:
+        if len(_COST_LINES) >= _COST_LINE_LIMIT:
+            _COST_LINES.clear()
+        participants = ", ".join(line.participants)
+        description = nbsp(cost_description(line))
+        needed = wrapped_lines(
             [(line.reference, 13), (line.subject, 32), (description, 30), (participants, 19)]
         )
-    return lines
+        total = None if line.cost_total is None else number(line.cost_total)
+        cells = _COST_LINES[key] = (
+            line.reference,
+            line.subject,
+            description,
+            line.cost_date,
+            total,
+            participants,
+            needed,
+        )
+    return cells
 
 
 # Kalender columns: (header, width, header style); years are centred, clear of wrapped text.
