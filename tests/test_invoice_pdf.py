@@ -351,15 +351,20 @@ def test_the_draft_is_the_message_verstuur_sends(h1_and_h2, inputs):
         message_id="<x@example.org>",
         settings=settings,
     )
-    fast = draft_bytes(
-        invoice,
-        contact,
-        settings.sender,
-        files,
-        organisation="Inkoopkracht ZHW",
-        when=when,
-        settings=settings,
-    )
+
+    def draft(**known) -> bytes:
+        return draft_bytes(
+            invoice,
+            contact,
+            settings.sender,
+            files,
+            organisation="Inkoopkracht ZHW",
+            when=when,
+            settings=settings,
+            **known,
+        )
+
+    fast = draft()
 
     def same_boundaries(flat: bytes) -> bytes:
         flat = re.sub(rb"Message-ID: <[^>]+>", b"Message-ID: <x@example.org>", flat)
@@ -369,16 +374,7 @@ def test_the_draft_is_the_message_verstuur_sends(h1_and_h2, inputs):
 
     assert same_boundaries(fast) == same_boundaries(message.as_bytes())
     # The files' bytes handed over from memory (as afrekening does) make the same draft.
-    from_memory = draft_bytes(
-        invoice,
-        contact,
-        settings.sender,
-        files,
-        organisation="Inkoopkracht ZHW",
-        when=when,
-        settings=settings,
-        known={path: path.read_bytes() for path in files},
-    )
+    from_memory = draft(known={path: path.read_bytes() for path in files})
     assert same_boundaries(from_memory) == same_boundaries(fast)
 
 

@@ -87,6 +87,20 @@ def specified_lines(invoice: Invoice) -> tuple[InvoiceLine, ...]:
     return tuple(line for line in invoice.lines if line.kind in SPECIFIED_KINDS and line.reference)
 
 
+def cost_line_key(line: InvoiceLine) -> tuple[object, ...]:
+    """What a cost line shows the same on each participant's invoice, as a key: the writers
+    lay those cells out once per process (a cost line is on some seven invoices of a national
+    run) and look them up by this."""
+    return (
+        line.reference,
+        line.subject,
+        line.description,
+        line.cost_date,
+        line.cost_total,
+        line.participants,
+    )
+
+
 def cost_description(line: InvoiceLine) -> str:
     """What the Specificatie's Omschrijving shows: the line's description without the subject
     its Onderwerp column names already ('Projectkosten X: Juridisch advies' -> 'Juridisch

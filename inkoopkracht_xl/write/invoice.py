@@ -12,7 +12,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..legal import nbsp
 from ..model import CATEGORIES, Inputs, Invoice, InvoiceLine, Subject
-from .document import InvoiceDocument, build_document, cost_description, specified_lines
+from .document import (
+    InvoiceDocument,
+    build_document,
+    cost_description,
+    cost_line_key,
+    specified_lines,
+)
 from .files import atomic_file
 from .sparse import Cell, FastWorksheet
 from .sparse import Workbook as FastWorkbook
@@ -309,22 +315,14 @@ def _specification_rows(
 
 
 # What a row shows of the cost line itself, the same on each participant's invoice: its cells'
-# values and the lines the tallest takes, per cost line. At national scale a cost line is on
-# some seven invoices of a run.
+# values and the lines the tallest takes, by document.cost_line_key.
 CostLineCells = tuple[str, str, str, "date | None", "float | int | None", str, int]
 _COST_LINES: dict[tuple, CostLineCells] = {}
 _COST_LINE_LIMIT = 30_000
 
 
 def _cost_line(line: InvoiceLine) -> CostLineCells:
-    key = (
-        line.reference,
-        line.subject,
-        line.description,
-        line.cost_date,
-        line.cost_total,
-        line.participants,
-    )
+    key = cost_line_key(line)
     cells = _COST_LINES.get(key)
     if cells is None:
         if len(_COST_LINES) >= _COST_LINE_LIMIT:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..legal import nbsp
 from ..money import to_cents
-from .document import InvoiceDocument, cost_description
+from .document import InvoiceDocument, cost_description, cost_line_key
 from .files import atomic_file
 
 PT = 25.4 / 72  # one point in millimetres
@@ -589,16 +589,7 @@ class _Layout:
     def _cost_line_operators(self, columns: Sequence[tuple[str, float]], line) -> tuple[str, int]:
         """The operators of a cost line's own six cells relative to its row's top, and the
         lines the tallest takes: made once per process (cached in _ROWS)."""
-        key = (
-            line.reference,
-            line.subject,
-            line.description,
-            line.cost_date,
-            line.cost_total,
-            line.participants,
-            self.left,
-            self._font_ids[False],
-        )
+        key = (*cost_line_key(line), self.left, self._font_ids[False])
         shared = _ROWS.get(key)
         if shared is None:
             cells = self._cost_cells(columns, line)
