@@ -1,5 +1,6 @@
 """Worksheets that write the same XML as xlsxwriter's, faster: only the cells a row holds, and
-the common cells written in one step.
+the common cells and rows written in one step; and a Workbook that makes them, zips at zlib's
+fastest level and lets its cells go when closed.
 
 xlsxwriter writes a sheet's rows by walking every column from the sheet's first to its last for
 each row, twice (once for the `spans` attribute, once for the cells). The Deelnamematrix at twice
@@ -11,8 +12,9 @@ Each cell then goes through xlsxwriter's general cell writer: a list of attribut
 escaped, the cell's type found by its class name. A settlement writes some 900.000 cells (341
 invoice workbooks of about 2.600 cells each); `FastWorksheet` writes a formatted number, date,
 text or blank cell (nearly all of them) as one string of the same XML, and hands every other
-cell (a formula, a cell without its own format, ...) to xlsxwriter's writer.
-tests/test_sparse.py compares the bytes with the stock worksheet's.
+cell (a formula, a cell without its own format, ...) to xlsxwriter's writer; likewise a row's
+tag. `FastWorksheet.write_cells` stores a row of cells in one call. tests/test_sparse.py compares
+the bytes with the stock worksheet's for every kind of cell and row.
 """
 
 from __future__ import annotations
