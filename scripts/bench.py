@@ -1,6 +1,6 @@
 """Benchmark of whole `afrekening` runs against the import floor, at jaarplan, national and 2x scale.
 
-Run: /work/venv/bin/python scripts/bench.py [--runs 9] [--sizes jaarplan,nationaal,2x]
+Run: python scripts/bench.py [--runs 9] [--sizes jaarplan,nationaal,2x]
                                             [--keep MAP] [--quick] [--seed 2024] [--timeout 600]
 
 Not a unit test: it prints a table and the ratios the speed targets are stated in (issue 6).
