@@ -260,15 +260,26 @@ def test_bewaak_refuses_a_missing_folder_in_dutch(tmp_path):
 def test_bewaak_command_stops_cleanly_on_ctrl_c(tmp_path):
     folder = jaarplan_folder(tmp_path / "invoer")
     overview = folder / "uitvoer" / "actueel" / "overzicht.xlsx"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inkoopkracht_xl", "bewaak", str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUTF8": "1"},
-    )
+    # A test run started in the background by a shell script ignores Ctrl+C (POSIX shells do
+    # that for `cmd &`), and a child inherits an ignored signal: Python then never turns SIGINT
+    # into KeyboardInterrupt. Started from a handled SIGINT the child gets the default, as from
+    # a terminal.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inkoopkracht_xl", "bewaak", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUTF8": "1"},
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         assert _until(overview.exists), "the start-up refresh writes the overview"
         process.send_signal(signal.SIGINT)
