@@ -183,30 +183,18 @@ class Job:
     original: tuple[str, date | None] | None = None  # the invoice it corrects, with its date
 
 
-def produce(
-    job: Job, inputs: Inputs, created: datetime, flushing: Flushing | None = None
-) -> tuple[str, Entry]:
+def produce(job: Job, inputs: Inputs, created: datetime, flushing: Flushing) -> tuple[str, Entry]:
     """Write one invoice: the PDF (the invoice itself), the workbook (its specification), the
     e-invoice (UBL, with the PDF embedded) unless E-factuur = nee or a field it needs is empty,
     and, when there is an address, the Outlook draft (.eml) carrying those files.
 
-    Each file is flushed to the disk on a thread while the next one is made (fsync waits for
-    the disk, not the processor). Without `flushing` all are on the disk before this returns;
-    with it (a worker writing several invoices) their flushes are left running there, and the
-    caller waits for them (`Flushing.wait`) before it reports the invoices written.
+    Each file is flushed to the disk on `flushing`'s threads while the next one is made (fsync
+    waits for the disk, not the processor); the caller waits for them (`Flushing.wait`) before
+    it reports the invoices written.
 
     Returns the manifest entry: file names with their SHA-256 (verstuur refuses a file changed
     since) and the draft's name.
     """
-    if flushing is not None:
-        return _produce(job, inputs, created, flushing)
-    with Flushing() as own:
-        produced = _produce(job, inputs, created, own)
-        own.wait()
-    return produced
-
-
-def _produce(job: Job, inputs: Inputs, created: datetime, flushing: Flushing) -> tuple[str, Entry]:
     from .filenames import invoice_filename
     from .write.document import build_document
     from .write.invoice import write_invoice
